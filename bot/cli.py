@@ -1,0 +1,244 @@
+"""The `newsbot` command: builds settings, logging and the answerer, then picks a front-end."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from retrieval.answerer import Answerer
+    from retrieval.index import BuildProgress
+
+DEFAULT_SEEDS = Path("seeds")
+
+
+def _iso_day(text: str) -> date:
+    from retrieval.dates import parse_iso_day
+    from retrieval.errors import InvalidDateError
+
+    try:
+        return parse_iso_day(text)
+    except InvalidDateError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface (fixed: scripts depend on it)."""
+    parser = argparse.ArgumentParser(
+        prog="newsbot", description="Answers questions from indexed news, with citations."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build the index from article files")
+    index.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="article file, directory (recursive) or .jsonl (default: seeds/)",
+    )
+
+    ask = commands.add_parser("ask", help="answer a question ('-' reads one per line from stdin)")
+    ask.add_argument("question", nargs="+", metavar="QUESTION")
+    ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.add_argument("--top-k", type=int, metavar="N", help="retrieved passages to report")
+    ask.add_argument(
+        "--as-of",
+        type=_iso_day,
+        metavar="YYYY-MM-DD",
+        help="answer as if asked on this date (default: today)",
+    )
+
+    console = commands.add_parser("console", help="interactive chat in the terminal")
+    console.add_argument("-v", "--verbose", action="store_true", help="show retrieval traces")
+    console.add_argument(
+        "--as-of",
+        type=_iso_day,
+        metavar="YYYY-MM-DD",
+        help="answer as if asked on this date (default: today)",
+    )
+
+    commands.add_parser("telegram", help="run the Telegram bot")
+    commands.add_parser(
+        "run", help="index seeds/ if there is no index, then start Telegram or the console"
+    )
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
+    """Run the command line; returns the exit code."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help(stdout)
+        return 2
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from bot.app import configure_logging
+    from retrieval.errors import NewsbotError
+
+    configure_logging(settings)
+    try:
+        return _dispatch(args, settings, stdin, stdout)
+    except NewsbotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    from bot.app import make_answerer
+
+    if args.command == "index":
+        return index_command(settings, args.paths or [DEFAULT_SEEDS])
+    if args.command == "telegram":
+        return telegram_command(settings)
+    if args.command == "run":
+        from retrieval.index import current_generation
+
+        if current_generation(settings.data_dir) is None:
+            print("No index yet: indexing seeds/ first.", file=sys.stderr)
+            if index_command(settings, [DEFAULT_SEEDS]):
+                return 1
+        if settings.telegram_token is not None:
+            return telegram_command(settings)
+        print("No NEWSBOT_TELEGRAM_TOKEN set: starting the console.", file=sys.stderr)
+        args.verbose, args.as_of = False, None
+        args.command = "console"
+    answerer = make_answerer(settings)
+    answerer.reader()  # fail early, with a clear message, when there is no index
+    if args.command == "console":
+        from bot.console import Console
+
+        return Console(answerer, stdin, stdout, verbose=args.verbose, as_of=args.as_of).run()
+    return ask_command(answerer, args, stdin, stdout)
+
+
+def index_command(settings: Settings, paths: list[Path]) -> int:
+    """Load articles and build a new index generation; the old one stays until the swap."""
+    from bot.app import chunk_settings, make_embedder
+    from retrieval.index import build_index
+    from retrieval.loading import load_articles
+
+    articles = load_articles(paths)
+    progress = _ProgressPrinter(sys.stderr)
+    manifest = build_index(
+        settings.data_dir,
+        articles,
+        make_embedder(settings),
+        chunk_settings(settings),
+        progress=progress,
+    )
+    elapsed = progress.last_elapsed or 1e-9
+    print(
+        f"Indexed {manifest.articles} articles, {manifest.passages} passages "
+        f"({manifest.passages / elapsed:.0f} passages/s) into {settings.data_dir} "
+        f"(generation {manifest.generation}).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+class _ProgressPrinter:
+    """Progress on stderr: one rewritten line on a terminal, a line every few seconds else."""
+
+    def __init__(self, stream: TextIO, every: float = 5.0) -> None:
+        self.stream = stream
+        self.every = every
+        self.last_elapsed = 0.0
+        self._printed = -every
+        self._tty = stream.isatty()
+
+    def __call__(self, p: BuildProgress) -> None:
+        self.last_elapsed = p.elapsed
+        rate = p.passages_done / p.elapsed if p.elapsed else 0.0
+        line = (
+            f"embedding: articles {p.articles_done}/{p.articles_total}, passages "
+            f"{p.passages_done}/{p.passages_total}, {rate:.0f} passages/s"
+        )
+        done = p.passages_done == p.passages_total
+        if self._tty:
+            self.stream.write("\r" + line + ("\n" if done else ""))
+            self.stream.flush()
+        elif done or p.elapsed - self._printed >= self.every:
+            self._printed = p.elapsed
+            print(line, file=self.stream, flush=True)
+
+
+def ask_command(answerer: Answerer, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    """Answer the question, or each stdin line when the question is '-'."""
+    from bot.console import question_problem
+    from bot.formatting import answer_json, render_text
+    from retrieval.dates import parse_iso_day
+    from retrieval.errors import InvalidDateError
+
+    question = " ".join(args.question)
+    lines = (line.rstrip("\n") for line in stdin) if question == "-" else iter([question])
+    status = 0
+    for line in lines:
+        if question == "-" and not line.strip():
+            continue
+        text, as_of = line, args.as_of
+        try:
+            if question == "-" and line.lstrip().startswith("{"):
+                text, as_of = _question_object(line, args.as_of, parse_iso_day)
+            problem = question_problem(text)
+        except (ValueError, InvalidDateError) as exc:
+            problem = str(exc)
+        if problem:
+            status = 1
+            _report(stdout, args.json, text, problem)
+            continue
+        answer = answerer.answer(text, top_k=args.top_k, as_of=as_of)
+        stdout.write((answer_json(answer) if args.json else render_text(answer) + "\n") + "\n")
+        stdout.flush()
+    return status
+
+
+def _question_object(line: str, default: date | None, parse: object) -> tuple[str, date | None]:
+    """A stdin line {"question": ..., "as_of": "YYYY-MM-DD"}."""
+    record = json.loads(line)
+    if not isinstance(record, dict) or not isinstance(record.get("question"), str):
+        raise ValueError('a JSON line needs a "question" string')
+    as_of = record.get("as_of")
+    return record["question"], parse(as_of) if as_of else default  # type: ignore[operator]
+
+
+def _report(stdout: TextIO, as_json: bool, question: str, problem: str) -> None:
+    if as_json:
+        stdout.write(json.dumps({"question": question, "error": problem}) + "\n")
+    else:
+        stdout.write(f"error: {problem}\n\n")
+    stdout.flush()
+
+
+def telegram_command(settings: Settings) -> int:
+    """Run the Telegram bot until interrupted."""
+    if settings.telegram_token is None:
+        print(
+            "error: NEWSBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and put it"
+            " in the environment or .env (see config.example.env)",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.app import make_answerer
+    from bot.telegram import run_bot
+
+    answerer = make_answerer(settings)
+    answerer.reader()
+    run_bot(settings, answerer)
+    return 0

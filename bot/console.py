@@ -1,0 +1,109 @@
+"""The console chat: a REPL on the same answerer the Telegram bot uses."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol, TextIO
+
+from bot.formatting import render_sources, render_text
+from retrieval.answer import Answer
+from retrieval.articles import ArticleSummary
+
+MAX_QUESTION_CHARS = 1000
+
+HELP = """Ask a question about the indexed news, for example:
+  When is Putin visiting Pyongyang?
+Commands:
+  :help      this help
+  :sources   the indexed articles, newest first
+  :verbose   show or hide the retrieval trace (passages and scores)
+  :quit      leave (Ctrl-D works too)"""
+
+
+class AnswererLike(Protocol):
+    """The part of the answerer the console uses."""
+
+    def answer(self, question: str, *, as_of: date | None = None) -> Answer:
+        """Answer one question."""
+        ...
+
+    def list_articles(self) -> list[ArticleSummary]:
+        """Indexed articles, newest first."""
+        ...
+
+
+def question_problem(question: str) -> str | None:
+    """Why a question cannot be asked as it is, or None when it can."""
+    if not question.strip():
+        return "the question is empty"
+    if len(question) > MAX_QUESTION_CHARS:
+        return (
+            f"the question is too long ({len(question)} characters; "
+            f"at most {MAX_QUESTION_CHARS}): ask it more briefly"
+        )
+    return None
+
+
+class Console:
+    """Reads questions from ``stdin`` and writes answers to ``stdout``."""
+
+    def __init__(
+        self,
+        answerer: AnswererLike,
+        stdin: TextIO,
+        stdout: TextIO,
+        *,
+        verbose: bool = False,
+        as_of: date | None = None,
+    ) -> None:
+        self.answerer = answerer
+        self.stdin = stdin
+        self.stdout = stdout
+        self.verbose = verbose
+        self.as_of = as_of
+
+    def say(self, text: str) -> None:
+        """Write a block of text followed by a blank line."""
+        self.stdout.write(text + "\n\n")
+        self.stdout.flush()
+
+    def run(self) -> int:
+        """Answer questions until :quit or end of input; returns the exit code."""
+        when = f" as of {self.as_of.isoformat()}" if self.as_of else ""
+        self.say(f"newsbot console{when}. Type a question, or :help.")
+        while True:
+            self.stdout.write("newsbot> ")
+            self.stdout.flush()
+            line = self.stdin.readline()
+            if not line:
+                self.stdout.write("\n")
+                return 0
+            if not self.handle(line.strip()):
+                return 0
+
+    def handle(self, line: str) -> bool:
+        """Handle one input line; returns False when the user wants to leave."""
+        if not line:
+            return True
+        if line.startswith(":"):
+            return self.command(line[1:].strip().lower())
+        if problem := question_problem(line):
+            self.say(f"Sorry, {problem}.")
+            return True
+        self.say(render_text(self.answerer.answer(line, as_of=self.as_of), verbose=self.verbose))
+        return True
+
+    def command(self, name: str) -> bool:
+        """Run a console command such as :help; returns False for :quit."""
+        if name in {"quit", "q", "exit"}:
+            return False
+        if name in {"help", "h", "?"}:
+            self.say(HELP)
+        elif name == "sources":
+            self.say(render_sources(self.answerer.list_articles()))
+        elif name in {"verbose", "v"}:
+            self.verbose = not self.verbose
+            self.say(f"Retrieval trace {'on' if self.verbose else 'off'}.")
+        else:
+            self.say(f"Unknown command :{name}. Type :help for the commands.")
+        return True

