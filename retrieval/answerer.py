@@ -18,8 +18,9 @@ from retrieval.compose import Candidate, Scored, pick_sentences, score_sentences
 from retrieval.dates import describe_age, format_date, resolve_relative_dates
 from retrieval.embedding import Embedder
 from retrieval.index import IndexReader, IndexSpec, current_generation, open_index
-from retrieval.search import Hit, boost_recent, collapse_per_article, wants_recent
+from retrieval.search import Hit, boost_recent, boost_window, collapse_per_article, wants_recent
 from retrieval.sentences import content_words, split_sentences
+from retrieval.timeframe import Window, question_window
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class AnswerSettings:
     context_weight: float = 0.5
     recency_half_life_days: float = 30.0
     recency_weight: float = 0.05
+    window_weight: float = 0.1
     age_note_days: int = 2
 
 
@@ -103,7 +105,14 @@ class Answerer:
             query = query / np.linalg.norm(query)
         timings["encode_ms"] = (time.perf_counter() - started) * 1000
         mark = time.perf_counter()
-        ranked, hits = self._retrieve(reader, query, top_k, reference, wants_recent(question))
+        ranked, hits = self._retrieve(
+            reader,
+            query,
+            top_k,
+            reference,
+            wants_recent(question),
+            question_window(question, reference),
+        )
         timings["search_ms"] = (time.perf_counter() - mark) * 1000
         results = tuple(
             Result(
@@ -137,12 +146,19 @@ class Answerer:
         return answer
 
     def _retrieve(
-        self, reader: IndexReader, query: np.ndarray, top_k: int, reference: date, recent: bool
+        self,
+        reader: IndexReader,
+        query: np.ndarray,
+        top_k: int,
+        reference: date,
+        recent: bool,
+        window: Window | None,
     ) -> tuple[list[Hit], list[Hit]]:
         """Passages published on or before ``reference``: all fetched, best first, and the
         top ``top_k`` with at most a few per article.
 
-        With ``recent``, newer reports rank higher (the question asks for the latest state).
+        With ``recent``, newer reports rank higher (the question asks for the latest state);
+        with a ``window`` ("last week"), reports published in it do.
         """
         fetch = max(50, top_k * self.settings.per_article * 5)
         while True:
@@ -160,6 +176,8 @@ class Answerer:
                     self.settings.recency_half_life_days,
                     self.settings.recency_weight,
                 )
+            if window is not None:
+                hits = boost_window(hits, window, self.settings.window_weight)
             hits.sort(key=lambda hit: -hit.score)
             collapsed = collapse_per_article(hits, self.settings.per_article, top_k)
             if len(collapsed) >= top_k or fetch >= reader.size:
@@ -185,7 +203,7 @@ class Answerer:
             and hit.score >= best - self.settings.evidence_margin
         ] or [max(ranked, key=lambda hit: hit.similarity)]
         candidates = [
-            Candidate(sentence, rank, position, hit.score)
+            Candidate(sentence, rank, position, hit.similarity, hit.score - hit.similarity)
             for rank, hit in enumerate(evidence)
             for position, sentence in enumerate(split_sentences(hit.passage.text))
         ]

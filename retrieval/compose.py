@@ -48,6 +48,7 @@ class Candidate:
     passage_rank: int
     position: int
     passage_score: float
+    bonus: float = 0.0  # the passage's recency or time-frame bonus, carried to its sentences
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def score_sentences(
             float(similarity)
             + 0.25 * overlap
             + 0.1 * candidate.passage_score
+            + candidate.bonus
             + _type_bonus(kind, candidate.text, raw_words)
             + (0.15 if any(p.search(candidate.text) for p in sequence) else 0.0)
         )

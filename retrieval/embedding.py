@@ -128,9 +128,8 @@ class SentenceTransformerEmbedder:
         """Length of the embedding vectors."""
         model = self.model
         # sentence-transformers 5.x renamed get_sentence_embedding_dimension.
-        getter = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        getter = getattr(model, "get_embedding_dimension", None)
+        getter = getter or model.get_sentence_embedding_dimension
         dimension = getter()
         return int(dimension) if dimension else int(self.encode(["probe"]).shape[1])
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from retrieval.store import StoredPassage
+from retrieval.timeframe import Window
 
 
 @dataclass(frozen=True)
@@ -65,5 +66,15 @@ def boost_recent(
             h.similarity,
             h.score + weight * freshness(h.passage.article.published, reference, half_life_days),
         )
+        for h in hits
+    ]
+
+
+def boost_window(hits: Iterable[Hit], window: Window, weight: float) -> list[Hit]:
+    """Hits published inside the question's time frame get ``weight`` added."""
+    return [
+        Hit(h.passage, h.similarity, h.score + weight)
+        if h.passage.article.published in window
+        else h
         for h in hits
     ]

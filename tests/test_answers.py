@@ -168,3 +168,12 @@ def test_answerer_uses_its_clock(seed_data_dir: Path, embedder) -> None:
     answer = answerer.answer("When is Putin visiting Pyongyang?")
     assert answer.as_of_query == date(2024, 6, 1)
     assert not answer.answered  # the article was published after that day
+
+
+def test_time_frame_in_the_question_prefers_reports_from_it(story_answerer: Answerer) -> None:
+    reference = date(2024, 6, 5)
+    plain = story_answerer.answer("What happened in Northland?", as_of=reference)
+    april = story_answerer.answer("What happened in Northland in April 2024?", as_of=reference)
+    assert not plain.results[0].url.endswith("harvest")
+    assert april.results[0].url.endswith("harvest")
+    assert "wheat harvest" in april.text
