@@ -14,7 +14,6 @@ from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from retrieval.answerer import Answerer
-    from retrieval.index import BuildProgress
 
 DEFAULT_SEEDS = Path("seeds")
 
@@ -44,6 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="article file, directory (recursive) or .jsonl (default: seeds/)",
     )
+
+    index.add_argument(
+        "--existing",
+        action="store_true",
+        help="also re-embed the articles already indexed (after a model change)",
+    )
+
+    add = commands.add_parser(
+        "add", help="add articles from files, directories, .jsonl, HTML, article or feed URLs"
+    )
+    add.add_argument("sources", nargs="+", metavar="SOURCE")
+    remove = commands.add_parser("remove", help="take articles out of the index by URL")
+    remove.add_argument("urls", nargs="+", metavar="URL")
+    for name, text in (("list", "the indexed articles, newest first"),
+                       ("stats", "what the index holds")):  # fmt: skip
+        commands.add_parser(name, help=text).add_argument(
+            "--json", action="store_true", help="JSON output"
+        )
+    feeds = commands.add_parser("feeds", help="follow RSS/Atom feeds (add, remove, list, poll)")
+    feeds.add_argument("action", choices=["add", "remove", "list", "poll"])
+    feeds.add_argument("urls", nargs="*", metavar="URL")
 
     ask = commands.add_parser("ask", help="answer a question ('-' reads one per line from stdin)")
     ask.add_argument("question", nargs="+", metavar="QUESTION")
@@ -101,10 +121,21 @@ def main(
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    from bot import library
     from bot.app import make_answerer
 
     if args.command == "index":
-        return index_command(settings, args.paths or [DEFAULT_SEEDS])
+        return library.index_command(settings, args.paths or [DEFAULT_SEEDS], args.existing)
+    if args.command == "add":
+        return library.add_command(settings, args.sources)
+    if args.command == "remove":
+        return library.remove_command(settings, args.urls)
+    if args.command == "list":
+        return library.list_command(settings, args.json, stdout)
+    if args.command == "stats":
+        return library.stats_command(settings, args.json, stdout)
+    if args.command == "feeds":
+        return library.feeds_command(settings, args.action, args.urls, stdout)
     if args.command == "telegram":
         return telegram_command(settings)
     if args.command == "run":
@@ -112,7 +143,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
 
         if current_generation(settings.data_dir) is None:
             print("No index yet: indexing seeds/ first.", file=sys.stderr)
-            if index_command(settings, [DEFAULT_SEEDS]):
+            if library.index_command(settings, [DEFAULT_SEEDS]):
                 return 1
         if settings.telegram_token is not None:
             return telegram_command(settings)
@@ -126,57 +157,6 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
 
         return Console(answerer, stdin, stdout, verbose=args.verbose, as_of=args.as_of).run()
     return ask_command(answerer, args, stdin, stdout)
-
-
-def index_command(settings: Settings, paths: list[Path]) -> int:
-    """Load articles and build a new index generation; the old one stays until the swap."""
-    from bot.app import chunk_settings, make_embedder
-    from retrieval.index import build_index
-    from retrieval.loading import load_articles
-
-    articles = load_articles(paths)
-    progress = _ProgressPrinter(sys.stderr)
-    manifest = build_index(
-        settings.data_dir,
-        articles,
-        make_embedder(settings),
-        chunk_settings(settings),
-        progress=progress,
-    )
-    elapsed = progress.last_elapsed or 1e-9
-    print(
-        f"Indexed {manifest.articles} articles, {manifest.passages} passages "
-        f"({manifest.passages / elapsed:.0f} passages/s) into {settings.data_dir} "
-        f"(generation {manifest.generation}).",
-        file=sys.stderr,
-    )
-    return 0
-
-
-class _ProgressPrinter:
-    """Progress on stderr: one rewritten line on a terminal, a line every few seconds else."""
-
-    def __init__(self, stream: TextIO, every: float = 5.0) -> None:
-        self.stream = stream
-        self.every = every
-        self.last_elapsed = 0.0
-        self._printed = -every
-        self._tty = stream.isatty()
-
-    def __call__(self, p: BuildProgress) -> None:
-        self.last_elapsed = p.elapsed
-        rate = p.passages_done / p.elapsed if p.elapsed else 0.0
-        line = (
-            f"embedding: articles {p.articles_done}/{p.articles_total}, passages "
-            f"{p.passages_done}/{p.passages_total}, {rate:.0f} passages/s"
-        )
-        done = p.passages_done == p.passages_total
-        if self._tty:
-            self.stream.write("\r" + line + ("\n" if done else ""))
-            self.stream.flush()
-        elif done or p.elapsed - self._printed >= self.every:
-            self._printed = p.elapsed
-            print(line, file=self.stream, flush=True)
 
 
 def ask_command(answerer: Answerer, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 IdList = Annotated[tuple[int, ...], NoDecode]
+StrList = Annotated[tuple[str, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -30,6 +31,12 @@ class Settings(BaseSettings):
     recency_weight: float = Field(0.05, ge=0.0, le=1.0)
     max_passage_tokens: int = Field(256, ge=32, le=8192)
     log_level: str = "WARNING"
+
+    # Keeping the news fresh
+    feeds: StrList = ()
+    feed_poll_minutes: float = Field(30.0, gt=0)
+    fetch_timeout: float = Field(10.0, gt=0, le=300)
+    fetch_max_bytes: int = Field(5_000_000, ge=10_000)
 
     # Telegram
     telegram_token: SecretStr | None = None
@@ -55,6 +62,14 @@ class Settings(BaseSettings):
         """Accept "1, -100200" as well as a list."""
         if isinstance(value, str):
             return tuple(int(part) for part in value.replace(",", " ").split())
+        return value
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        """Accept "https://a/rss, https://b/atom" as well as a list."""
+        if isinstance(value, str):
+            return tuple(value.replace(",", " ").split())
         return value
 
     @field_validator("log_level")

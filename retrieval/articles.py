@@ -36,3 +36,4 @@ class ArticleSummary:
     source: str
     published: date
     author: str | None = None
+    aliases: tuple[str, ...] = ()  # other URLs that carry the same story text

@@ -23,3 +23,12 @@ class IndexMismatchError(NewsbotError):
 
 class InvalidDateError(NewsbotError, ValueError):
     """A reference date could not be parsed."""
+
+
+class SourceError(NewsbotError):
+    """A source given to ``newsbot add`` could not be read; names the source and the reason."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason

@@ -11,26 +11,37 @@ from datetime import date
 from pathlib import Path
 
 from retrieval.articles import Article, ArticleSummary, Passage
+from retrieval.urls import content_hash
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     url TEXT NOT NULL UNIQUE,
     title TEXT NOT NULL,
     source TEXT NOT NULL,
     author TEXT,
     published TEXT NOT NULL,
-    paragraphs TEXT NOT NULL
+    paragraphs TEXT NOT NULL,
+    content_hash TEXT NOT NULL
 );
+-- Every URL an article is known by: its own, and those of copies of the same text.
+CREATE TABLE IF NOT EXISTS article_urls (
+    url TEXT PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+);
+-- AUTOINCREMENT: a passage id (also its FAISS id) is never reused after a removal.
 CREATE TABLE IF NOT EXISTS passages (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passages_by_article ON passages(article_id);
 CREATE INDEX IF NOT EXISTS articles_by_date ON articles(published);
+CREATE INDEX IF NOT EXISTS articles_by_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS urls_by_article ON article_urls(article_id);
 """
+_SUMMARY = "a.url, a.title, a.source, a.published, a.author"
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,24 @@ class StoredPassage:
     position: int
     text: str
     article: ArticleSummary
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """How an article is stored: its id and fingerprint, to tell new from changed."""
+
+    id: int
+    url: str
+    content_hash: str
+    title: str
+    published: date
+
+
+def _summary(row: tuple) -> ArticleSummary:
+    return ArticleSummary(
+        url=row[0], title=row[1], source=row[2], published=date.fromisoformat(row[3]),
+        author=row[4],
+    )  # fmt: skip
 
 
 class Store:
@@ -61,12 +90,14 @@ class Store:
         """Close the database connection."""
         self._db.close()
 
+    # --- writing --------------------------------------------------------------------------
+
     def add_article(self, article: Article, passages: Iterable[Passage]) -> list[int]:
         """Insert an article and its passages; return the new passage ids in order."""
         with self._lock, self._db:
             cursor = self._db.execute(
-                "INSERT INTO articles (url, title, source, author, published, paragraphs)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO articles (url, title, source, author, published, paragraphs,"
+                " content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     article.url,
                     article.title,
@@ -74,9 +105,14 @@ class Store:
                     article.author,
                     article.published.isoformat(),
                     json.dumps(list(article.paragraphs)),
+                    content_hash(article),
                 ),
             )
             article_id = cursor.lastrowid
+            self._db.execute(
+                "INSERT OR REPLACE INTO article_urls (url, article_id) VALUES (?, ?)",
+                (article.url, article_id),
+            )
             ids = []
             for passage in passages:
                 cursor = self._db.execute(
@@ -86,6 +122,48 @@ class Store:
                 ids.append(int(cursor.lastrowid or 0))
             return ids
 
+    def add_alias(self, url: str, article_id: int) -> None:
+        """Record another URL under which an article's text was found."""
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO article_urls (url, article_id) VALUES (?, ?)",
+                (url, article_id),
+            )
+
+    def remove_article(self, article_id: int) -> list[int]:
+        """Delete an article with its passages and URLs; return the removed passage ids."""
+        with self._lock, self._db:
+            ids = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT id FROM passages WHERE article_id = ?", (article_id,)
+                )
+            ]
+            self._db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
+            self._db.execute("DELETE FROM article_urls WHERE article_id = ?", (article_id,))
+            self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            return ids
+
+    # --- reading --------------------------------------------------------------------------
+
+    def find(self, url: str) -> StoredArticle | None:
+        """The article known by this URL (its own or an alias), if any."""
+        return self._find("JOIN article_urls u ON u.article_id = a.id WHERE u.url = ?", url)
+
+    def find_by_hash(self, digest: str) -> StoredArticle | None:
+        """An article whose text has this fingerprint, if any."""
+        return self._find("WHERE a.content_hash = ?", digest)
+
+    def _find(self, where: str, value: str) -> StoredArticle | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT a.id, a.url, a.content_hash, a.title, a.published FROM articles a {where}",
+                (value,),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredArticle(row[0], row[1], row[2], row[3], date.fromisoformat(row[4]))
+
     def passages(self, ids: Iterable[int]) -> dict[int, StoredPassage]:
         """The passages with these ids, with their articles."""
         wanted = [int(i) for i in ids]
@@ -94,43 +172,65 @@ class Store:
         marks = ",".join("?" * len(wanted))
         with self._lock:
             rows = self._db.execute(
-                "SELECT p.id, p.position, p.text, a.url, a.title, a.source, a.published, a.author"
-                f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})",
+                f"SELECT p.id, p.position, p.text, {_SUMMARY} FROM passages p"
+                f" JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})",
                 wanted,
             ).fetchall()
-        return {
-            row[0]: StoredPassage(
-                id=row[0],
-                position=row[1],
-                text=row[2],
-                article=ArticleSummary(
-                    url=row[3],
-                    title=row[4],
-                    source=row[5],
-                    published=date.fromisoformat(row[6]),
-                    author=row[7],
-                ),
-            )
-            for row in rows
-        }
+        return {row[0]: StoredPassage(row[0], row[1], row[2], _summary(row[3:])) for row in rows}
 
     def list_articles(self) -> list[ArticleSummary]:
-        """Every article, newest first."""
+        """Every article, newest first, with the other URLs it is known by."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT url, title, source, published, author FROM articles"
-                " ORDER BY published DESC, id DESC"
+                f"SELECT {_SUMMARY}, (SELECT json_group_array(u.url) FROM article_urls u"
+                " WHERE u.article_id = a.id AND u.url != a.url)"
+                " FROM articles a ORDER BY a.published DESC, a.id DESC"
             ).fetchall()
         return [
-            ArticleSummary(
-                url=r[0], title=r[1], source=r[2], published=date.fromisoformat(r[3]), author=r[4]
+            ArticleSummary(**{**_summary(row).__dict__, "aliases": tuple(json.loads(row[5]))})
+            for row in rows
+        ]
+
+    def all_articles(self) -> list[Article]:
+        """Every stored article in full, oldest first (to rebuild the index from)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT url, title, source, published, author, paragraphs FROM articles ORDER BY id"
+            ).fetchall()
+        return [
+            Article(
+                url=r[0],
+                title=r[1],
+                source=r[2],
+                published=date.fromisoformat(r[3]),
+                paragraphs=tuple(json.loads(r[5])),
+                author=r[4],
             )
             for r in rows
         ]
 
     def counts(self) -> dict[str, int]:
-        """How many articles and passages the store holds."""
+        """How many articles, passages and article URLs the store holds."""
         with self._lock:
             articles = self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
             passages = self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
         return {"articles": int(articles), "passages": int(passages)}
+
+    def alias_count(self) -> int:
+        """How many URLs are recorded beside the articles' own (copies of the same text)."""
+        with self._lock:
+            total = self._db.execute("SELECT COUNT(*) FROM article_urls").fetchone()[0]
+            articles = self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        return int(total) - int(articles)
+
+    def free_bytes(self) -> int:
+        """Space held by deleted rows, which the next write (or a rebuild) gives back."""
+        with self._lock:
+            pages = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+            size = self._db.execute("PRAGMA page_size").fetchone()[0]
+        return int(pages) * int(size)
+
+    def copy_to(self, path: Path) -> None:
+        """Write a consistent, compacted copy of the database to ``path``."""
+        with self._lock:
+            self._db.execute("VACUUM INTO ?", (str(path),))

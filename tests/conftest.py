@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.building import build_index
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import SentenceTransformerEmbedder
-from retrieval.index import IndexSpec, build_index
+from retrieval.index import IndexSpec
 from retrieval.loading import load_articles
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,11 +10,13 @@ import faiss
 import numpy as np
 import pytest
 
+from retrieval import generations
 from retrieval import index as index_module
 from retrieval.answerer import Answerer
+from retrieval.building import build_index
 from retrieval.chunking import ChunkSettings
 from retrieval.errors import IndexMismatchError, IndexMissingError, NewsbotError
-from retrieval.index import IndexSpec, build_index, current_generation, open_index
+from retrieval.index import IndexSpec, current_generation, open_index
 from retrieval.loading import load_articles
 from tests.conftest import FIXTURES, SEEDS, HashingEmbedder
 
@@ -94,8 +96,8 @@ def test_crash_mid_build_keeps_the_previous_index(
 
     target = {
         "write_index": (faiss, "write_index"),
-        "add_article": (index_module.Store, "add_article"),
-        "replace_current": (index_module, "_replace_current"),
+        "add_article": (generations.Store, "add_article"),
+        "replace_current": (generations, "_replace_current"),
     }[failing]
     monkeypatch.setattr(*target, crash)
     with pytest.raises(OSError, match="simulated crash"):

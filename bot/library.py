@@ -1,0 +1,200 @@
+"""Commands that manage what is indexed: index, add, remove, list, stats, feeds."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from retrieval.building import BuildProgress, Writer
+    from retrieval.sources import SourceResult
+
+
+class ProgressPrinter:
+    """Embedding progress on stderr: a rewritten line on a terminal, periodic lines else."""
+
+    def __init__(self, stream: TextIO, every: float = 5.0) -> None:
+        self.stream = stream
+        self.every = every
+        self.last_elapsed = 0.0
+        self._printed = -every
+        self._tty = stream.isatty()
+
+    def __call__(self, p: BuildProgress) -> None:
+        self.last_elapsed = p.elapsed
+        rate = p.passages_done / p.elapsed if p.elapsed else 0.0
+        line = (
+            f"embedding: articles {p.articles_done}/{p.articles_total}, passages "
+            f"{p.passages_done}/{p.passages_total}, {rate:.0f} passages/s"
+        )
+        done = p.passages_done == p.passages_total
+        if self._tty:
+            self.stream.write("\r" + line + ("\n" if done else ""))
+            self.stream.flush()
+        elif done or p.elapsed - self._printed >= self.every:
+            self._printed = p.elapsed
+            print(line, file=self.stream, flush=True)
+
+
+def make_writer(settings: Settings, progress: ProgressPrinter | None = None) -> Writer:
+    """A writer for the configured data directory and model, telling the user if it waits."""
+    from bot.app import chunk_settings, make_embedder
+    from retrieval.building import Writer
+
+    def waiting() -> None:
+        print(f"Waiting for another newsbot process writing to {settings.data_dir} ...",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    return Writer(settings.data_dir, make_embedder(settings), chunk_settings(settings),
+                  progress=progress, on_wait=waiting)  # fmt: skip
+
+
+def index_command(settings: Settings, paths: list[Path], existing: bool = False) -> int:
+    """Rebuild the index from scratch from ``paths`` (and, with ``existing``, what it holds)."""
+    from bot.app import chunk_settings, make_embedder
+    from retrieval.building import build_index
+    from retrieval.index import STORE, current_generation
+    from retrieval.loading import load_articles
+    from retrieval.store import Store
+
+    articles = load_articles(paths)
+    if existing and (name := current_generation(settings.data_dir)):
+        store = Store(settings.data_dir / name / STORE, readonly=True)
+        articles = store.all_articles() + articles
+        store.close()
+    progress = ProgressPrinter(sys.stderr)
+    manifest = build_index(settings.data_dir, articles, make_embedder(settings),
+                           chunk_settings(settings), progress=progress)  # fmt: skip
+    elapsed = progress.last_elapsed or 1e-9
+    print(
+        f"Indexed {manifest.articles} articles, {manifest.passages} passages "
+        f"({manifest.passages / elapsed:.0f} passages/s) into {settings.data_dir} "
+        f"(generation {manifest.generation}).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def add_command(settings: Settings, sources: list[str]) -> int:
+    """Add articles from files, directories, JSONL, HTML, article URLs and feed URLs."""
+    from retrieval.fetch import Fetcher
+    from retrieval.ingest import ingest
+
+    def report(result: SourceResult) -> None:
+        for problem in result.problems:
+            print(f"error: {problem}", file=sys.stderr, flush=True)
+        if result.articles:
+            print(f"{result.source}: {len(result.articles)} article(s)", file=sys.stderr,
+                  flush=True)  # fmt: skip
+
+    writer = make_writer(settings, ProgressPrinter(sys.stderr))
+    with Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes) as fetcher:
+        summary = ingest(sources, writer, fetcher, on_source=report)
+    rate = summary.passages / summary.seconds if summary.seconds else 0.0
+    print(f"Done: {summary.line()} ({summary.passages} passages, {rate:.0f} passages/s).",
+          file=sys.stderr)  # fmt: skip
+    return 1 if summary.failed else 0
+
+
+def remove_command(settings: Settings, urls: list[str]) -> int:
+    """Take articles out of the index by URL."""
+    from retrieval.building import update_index
+
+    report = update_index(make_writer(settings), [], remove=urls)
+    for url in report.removed:
+        print(f"removed {url}", file=sys.stderr)
+    for url in report.not_found:
+        print(f"error: {url}: not in the index", file=sys.stderr)
+    return 1 if report.not_found else 0
+
+
+def list_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
+    """Print the indexed articles, newest first."""
+    from bot.formatting import render_sources
+
+    articles = _open_store(settings).list_articles()
+    if not as_json:
+        stdout.write(render_sources(articles) + "\n")
+        return 0
+    for article in articles:
+        record = {"url": article.url, "title": article.title, "source": article.source,
+                  "author": article.author, "published": article.published.isoformat(),
+                  "other_urls": list(article.aliases)}  # fmt: skip
+        stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
+
+
+def stats_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
+    """Print what the index holds and how big it is."""
+    from retrieval.feedlist import load_feeds
+    from retrieval.index import current_generation, read_manifest
+
+    name = current_generation(settings.data_dir)
+    store = _open_store(settings)
+    directory = settings.data_dir / str(name)
+    manifest = read_manifest(directory)
+    stats = {
+        **store.counts(),
+        "other_urls": store.alias_count(),
+        "generation": manifest.generation,
+        "model": manifest.model,
+        "built_at": manifest.built_at,
+        "bytes_on_disk": sum(p.stat().st_size for p in directory.iterdir()),
+        "reclaimable_bytes": store.free_bytes(),
+        "feeds": len(set(load_feeds(settings.data_dir)) | set(settings.feeds)),
+    }
+    if as_json:
+        stdout.write(json.dumps(stats) + "\n")
+    else:
+        for key, value in stats.items():
+            stdout.write(f"{key.replace('_', ' ')}: {value}\n")
+    return 0
+
+
+def feeds_command(settings: Settings, action: str, urls: list[str], stdout: TextIO) -> int:
+    """Follow, unfollow, list or poll RSS/Atom feeds."""
+    from retrieval.feedlist import add_feeds, load_feeds, remove_feeds
+
+    if action in ("add", "remove") and not urls:
+        print(f"error: `newsbot feeds {action}` needs at least one feed URL", file=sys.stderr)
+        return 2
+    if action == "add":
+        for url in add_feeds(settings.data_dir, urls):
+            print(f"following {url}", file=sys.stderr)
+        return 0
+    if action == "remove":
+        removed = remove_feeds(settings.data_dir, urls)
+        for url in set(urls) - set(removed):
+            where = " (set in NEWSBOT_FEEDS)" if url in settings.feeds else ""
+            print(f"error: {url}: not a followed feed{where}", file=sys.stderr)
+        return 0 if len(removed) == len(set(urls)) else 1
+    followed = load_feeds(settings.data_dir)
+    if action == "list":
+        for url in followed:
+            stdout.write(f"{url}\n")
+        for url in settings.feeds:
+            stdout.write(f"{url}  (NEWSBOT_FEEDS)\n")
+        return 0
+    feeds = list(dict.fromkeys([*settings.feeds, *followed]))
+    if not feeds:
+        print("No feeds are followed: `newsbot feeds add URL` or set NEWSBOT_FEEDS.",
+              file=sys.stderr)  # fmt: skip
+        return 0
+    return add_command(settings, feeds)
+
+
+def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from retrieval.errors import IndexMissingError
+    from retrieval.index import STORE, current_generation
+    from retrieval.store import Store
+
+    name = current_generation(settings.data_dir)
+    if name is None:
+        raise IndexMissingError(
+            f"no index in {settings.data_dir}: run `newsbot index` or `newsbot add` first"
+        )
+    return Store(settings.data_dir / name / STORE, readonly=True)

@@ -1,0 +1,211 @@
+"""Putting articles into the index: full builds and incremental updates."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.articles import Article, Passage
+from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
+from retrieval.embedding import Embedder
+from retrieval.errors import NewsbotError
+from retrieval.generations import Generation, write_generation
+from retrieval.index import IndexSpec, Manifest
+from retrieval.urls import canonical_url, content_hash
+
+ENCODE_CHUNK = 512
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """A progress report while passages are embedded."""
+
+    articles_done: int
+    articles_total: int
+    passages_done: int
+    passages_total: int
+    elapsed: float
+
+
+ProgressCallback = Callable[[BuildProgress], None]
+
+
+@dataclass
+class UpdateReport:
+    """What an update did, by canonical URL."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (url, same text as url)
+    removed: list[str] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    passages: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Writer:
+    """What every write needs: where, with which model, cut how, and how to report."""
+
+    data_dir: Path
+    embedder: Embedder
+    chunking: ChunkSettings
+    batch_size: int = 64
+    progress: ProgressCallback | None = None
+    lock_timeout: float | None = None
+    on_wait: Callable[[], None] | None = None
+
+    @property
+    def spec(self) -> IndexSpec:
+        """The manifest fields a generation written by this writer carries."""
+        return IndexSpec(self.embedder.name, self.chunking)
+
+    def check_passage_length(self) -> None:
+        """Refuse passages longer than the model reads (the rest would be dropped silently)."""
+        if self.chunking.max_tokens > self.embedder.max_tokens:
+            raise NewsbotError(
+                f"passages of {self.chunking.max_tokens} tokens are longer than model "
+                f"{self.embedder.name!r} reads ({self.embedder.max_tokens}); "
+                "lower NEWSBOT_MAX_PASSAGE_TOKENS"
+            )
+
+
+def build_index(
+    data_dir: Path,
+    articles: Sequence[Article],
+    embedder: Embedder,
+    chunking: ChunkSettings,
+    *,
+    batch_size: int = 64,
+    progress: ProgressCallback | None = None,
+) -> Manifest:
+    """Build a new generation from ``articles`` alone and make it the live one."""
+    if not articles:
+        raise NewsbotError("no articles to index")
+    writer = Writer(data_dir, embedder, chunking, batch_size, progress)
+    writer.check_passage_length()
+    articles = _unique(articles)
+    chunks = [chunk_article(a, chunking, embedder.count_tokens) for a in articles]
+    vectors = _embed(writer, articles, chunks)
+    with write_generation(data_dir, writer.spec, embedder.dimension, from_current=False) as gen:
+        _insert(gen, articles, chunks, vectors)
+    assert gen.manifest is not None
+    return gen.manifest
+
+
+def update_index(
+    writer: Writer, articles: Sequence[Article], remove: Sequence[str] = ()
+) -> UpdateReport:
+    """Add new articles, replace changed ones, remove ``remove`` URLs: one atomic step.
+
+    An article is identified by its canonical URL; the same URL with the same text is left
+    alone, and the same text under a new URL is recorded as another URL of the stored one.
+    """
+    started = time.perf_counter()
+    writer.check_passage_length()
+    report = UpdateReport()
+    with write_generation(writer.data_dir, writer.spec, writer.embedder.dimension,
+                          from_current=True, lock_timeout=writer.lock_timeout,
+                          on_wait=writer.on_wait) as gen:  # fmt: skip
+        fresh: list[Article] = []
+        seen_hashes: dict[str, str] = {}
+        batch_twins: list[tuple[str, str]] = []
+        for article in _unique(articles):
+            digest = content_hash(article)
+            stored = gen.store.find(article.url)
+            if (
+                stored is not None
+                and stored.content_hash == digest
+                and (stored.title == article.title and stored.published == article.published)
+            ):
+                report.unchanged.append(article.url)
+                continue
+            if stored is not None:
+                gen.remove(gen.store.remove_article(stored.id))
+                report.updated.append(article.url)
+            elif digest in seen_hashes:
+                batch_twins.append((article.url, seen_hashes[digest]))
+                continue
+            elif (twin := gen.store.find_by_hash(digest)) is not None:
+                gen.store.add_alias(article.url, twin.id)
+                report.duplicates.append((article.url, twin.url))
+                continue
+            else:
+                report.added.append(article.url)
+            seen_hashes[digest] = article.url
+            fresh.append(article)
+        for url in dict.fromkeys(canonical_url(u) for u in remove):
+            stored = gen.store.find(url)
+            if stored is None:
+                report.not_found.append(url)
+                continue
+            gen.remove(gen.store.remove_article(stored.id))
+            report.removed.append(url)
+        chunks = [chunk_article(a, writer.chunking, writer.embedder.count_tokens) for a in fresh]
+        vectors = _embed(writer, fresh, chunks)
+        _insert(gen, fresh, chunks, vectors)
+        # Copies found within this batch point at articles inserted just now.
+        for url, twin_url in batch_twins:
+            gen.store.add_alias(url, gen.store.find(twin_url).id)  # type: ignore[union-attr]
+        report.duplicates.extend(batch_twins)
+        report.passages = len(vectors)
+        gen.discard = not (fresh or report.removed or report.duplicates)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unique(articles: Sequence[Article]) -> list[Article]:
+    """Articles with canonical URLs, the last of any repeated URL winning."""
+    by_url: dict[str, Article] = {}
+    for article in articles:
+        url = canonical_url(article.url)
+        by_url.pop(url, None)
+        by_url[url] = article if article.url == url else _with_url(article, url)
+    return list(by_url.values())
+
+
+def _with_url(article: Article, url: str) -> Article:
+    return Article(url, article.title, article.source, article.published, article.paragraphs,
+                   article.author)  # fmt: skip
+
+
+def _insert(gen: Generation, articles: Sequence[Article], chunks: list[list[Passage]],
+            vectors: np.ndarray) -> None:  # fmt: skip
+    ids: list[int] = []
+    for article, passages in zip(articles, chunks, strict=True):
+        ids.extend(gen.store.add_article(article, passages))
+    gen.add(ids, vectors)
+
+
+def _embed(writer: Writer, articles: Sequence[Article], chunks: list[list[Passage]]) -> np.ndarray:
+    """Embed every passage (title as context), in length order to pad less per batch."""
+    texts = [
+        embedding_text(article.title, passage.text)
+        for article, passages in zip(articles, chunks, strict=True)
+        for passage in passages
+    ]
+    vectors = np.zeros((len(texts), writer.embedder.dimension), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    started = time.perf_counter()
+    for start in range(0, len(order), ENCODE_CHUNK):
+        chunk = order[start : start + ENCODE_CHUNK]
+        vectors[chunk] = writer.embedder.encode(
+            [texts[i] for i in chunk], batch_size=writer.batch_size
+        )
+        if writer.progress is not None:
+            done = min(start + ENCODE_CHUNK, len(order))
+            writer.progress(
+                BuildProgress(
+                    articles_done=round(done / len(order) * len(articles)),
+                    articles_total=len(articles),
+                    passages_done=done,
+                    passages_total=len(order),
+                    elapsed=time.perf_counter() - started,
+                )
+            )
+    return vectors

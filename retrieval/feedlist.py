@@ -1,0 +1,57 @@
+"""The feeds a data directory follows, kept beside the index in feeds.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from retrieval.errors import NewsbotError
+from retrieval.urls import canonical_url
+
+FEEDS_FILE = "feeds.json"
+
+
+def load_feeds(data_dir: Path) -> list[str]:
+    """The feed URLs added with `newsbot feeds add`, in the order they were added."""
+    path = data_dir / FEEDS_FILE
+    try:
+        feeds = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except ValueError as exc:
+        raise NewsbotError(f"{path}: not a JSON list of feed URLs ({exc})") from None
+    if not isinstance(feeds, list) or not all(isinstance(f, str) for f in feeds):
+        raise NewsbotError(f"{path}: not a JSON list of feed URLs")
+    return feeds
+
+
+def save_feeds(data_dir: Path, feeds: list[str]) -> None:
+    """Replace the feed list atomically."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    temporary = data_dir / f".{FEEDS_FILE}.tmp"
+    temporary.write_text(json.dumps(feeds, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, data_dir / FEEDS_FILE)
+
+
+def add_feeds(data_dir: Path, urls: list[str]) -> list[str]:
+    """Follow these feeds too; returns the ones that were new."""
+    feeds = load_feeds(data_dir)
+    new = []
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise NewsbotError(f"{url}: a feed must be an http(s) URL")
+        url = canonical_url(url)
+        if url not in feeds:
+            feeds.append(url)
+            new.append(url)
+    save_feeds(data_dir, feeds)
+    return new
+
+
+def remove_feeds(data_dir: Path, urls: list[str]) -> list[str]:
+    """Stop following these feeds; returns the ones that were followed."""
+    feeds = load_feeds(data_dir)
+    wanted = {canonical_url(u) for u in urls}
+    save_feeds(data_dir, [f for f in feeds if f not in wanted])
+    return [f for f in feeds if f in wanted]

@@ -1,0 +1,213 @@
+"""Writing the index: each change is a new generation, swapped in atomically.
+
+A writer takes the data directory's lock, writes a complete generation in a private
+``.build-*`` directory (starting empty or from a copy of the live one), makes it durable,
+renames it to ``gen-NNNNNN`` and then replaces ``CURRENT``. A crash or SIGKILL at any point
+leaves ``CURRENT`` naming a complete generation: the old one or the new one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from retrieval.errors import NewsbotError
+from retrieval.index import (
+    CURRENT,
+    FORMAT_VERSION,
+    MANIFEST,
+    STORE,
+    VECTORS,
+    IndexSpec,
+    Manifest,
+    current_generation,
+    read_manifest,
+)
+from retrieval.store import Store
+
+
+class Generation:
+    """A generation being written: its store and vectors, private until committed."""
+
+    def __init__(self, directory: Path, store: Store, vectors: faiss.Index) -> None:
+        self.directory = directory
+        self.store = store
+        self.vectors = vectors
+        self.discard = False  # set when there turned out to be nothing to commit
+        self.manifest: Manifest | None = None  # set once committed
+
+    def add(self, ids: list[int], vectors: np.ndarray) -> None:
+        """Add passage vectors under their store ids."""
+        if ids:
+            self.vectors.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+
+    def remove(self, ids: list[int]) -> None:
+        """Take passage vectors out of the index."""
+        if ids:
+            # faiss' Python wrapper takes an id array here (its stubs only know selectors).
+            self.vectors.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
+
+
+@contextmanager
+def write_lock(
+    data_dir: Path, *, timeout: float | None = None, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold the writers' lock; a second writer waits for the first (or gives up)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            _wait_for_lock(handle, data_dir, timeout)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_for_lock(handle: object, data_dir: Path, timeout: float | None) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[arg-type]
+            return
+        except BlockingIOError:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise NewsbotError(
+                    f"another newsbot process is writing to {data_dir}; gave up waiting "
+                    f"after {timeout:.0f} s"
+                ) from None
+            time.sleep(0.05)
+
+
+@contextmanager
+def write_generation(
+    data_dir: Path,
+    spec: IndexSpec,
+    dimension: int,
+    *,
+    from_current: bool,
+    lock_timeout: float | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> Iterator[Generation]:
+    """Write a new generation (empty, or a copy of the live one) and swap it in on success.
+
+    The body changes ``generation.store`` and ``generation.vectors``; if it raises, or sets
+    ``generation.discard``, nothing changes on disk.
+    """
+    with write_lock(data_dir, timeout=lock_timeout, on_wait=on_wait):
+        for stale in data_dir.glob(".build-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        previous = current_generation(data_dir)
+        build_dir = Path(tempfile.mkdtemp(prefix=".build-", dir=data_dir))
+        try:
+            generation = _start(data_dir, build_dir, previous if from_current else None, spec,
+                                dimension)  # fmt: skip
+            yield generation
+            generation.store.close()
+            if generation.discard:
+                shutil.rmtree(build_dir, ignore_errors=True)
+                return
+            generation.manifest = _commit(data_dir, build_dir, generation, spec, dimension)
+            name = f"gen-{generation.manifest.generation:06d}"
+            build_dir = data_dir / name
+        except BaseException:
+            if current_generation(data_dir) != build_dir.name:
+                shutil.rmtree(build_dir, ignore_errors=True)
+            raise
+        # The previous generation stays one round, for processes still reading it.
+        for path in data_dir.glob("gen-*"):
+            if path.name not in {name, previous}:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
+           dimension: int) -> Generation:  # fmt: skip
+    vectors: faiss.Index
+    if base is None:
+        vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        return Generation(build_dir, Store(build_dir / STORE), vectors)
+    source = data_dir / base
+    spec.check(read_manifest(source), data_dir)
+    live = Store(source / STORE, readonly=True)
+    try:
+        live.copy_to(build_dir / STORE)
+    finally:
+        live.close()
+    vectors = faiss.read_index(str(source / VECTORS))
+    return Generation(build_dir, Store(build_dir / STORE), vectors)
+
+
+def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: IndexSpec,
+            dimension: int) -> Manifest:  # fmt: skip
+    faiss.write_index(generation.vectors, str(build_dir / VECTORS))
+    counts = Store(build_dir / STORE, readonly=True)
+    totals = counts.counts()
+    counts.close()
+    if totals["passages"] != generation.vectors.ntotal:
+        raise NewsbotError(
+            f"internal error: {totals['passages']} passages but {generation.vectors.ntotal} "
+            "vectors; the index was left unchanged"
+        )
+    # Past the highest generation on disk: one orphaned by a crash is never reused.
+    number = 1 + max((int(p.name[4:]) for p in data_dir.glob("gen-*")), default=0)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=spec.model,
+        dimension=dimension,
+        chunking=spec.chunking.as_dict(),
+        generation=number,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        articles=totals["articles"],
+        passages=totals["passages"],
+    )
+    (build_dir / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+    _fsync_tree(build_dir)
+    name = f"gen-{number:06d}"
+    os.rename(build_dir, data_dir / name)
+    try:
+        _replace_current(data_dir, name)
+    except BaseException:
+        if current_generation(data_dir) != name:
+            shutil.rmtree(data_dir / name, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _replace_current(data_dir: Path, name: str) -> None:
+    temporary = data_dir / f".{CURRENT}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, data_dir / CURRENT)
+    _fsync_dir(data_dir)
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
