@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from bot.settings import Settings
 from retrieval.answerer import Answerer, AnswerSettings
@@ -19,6 +20,9 @@ def configure_logging(settings: Settings) -> None:
     # httpx logs every request URL, and Bot API URLs contain the bot token.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Extraction libraries warn about every page that is not an article; sources report that.
+    for name in ("trafilatura", "htmldate", "readability", "justext"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def chunk_settings(settings: Settings) -> ChunkSettings:
@@ -31,20 +35,31 @@ def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(settings.embedding_model)
 
 
+def answer_settings(settings: Settings, **overrides: object) -> AnswerSettings:
+    """How the answerer retrieves and composes, from the settings."""
+    values: dict[str, object] = {
+        "top_k": settings.top_k,
+        "method": settings.retrieval_method,
+        "keyword_weight": settings.keyword_weight,
+        "threshold": settings.evidence_threshold,
+        "per_article": settings.max_passages_per_article,
+        "recency_half_life_days": settings.recency_half_life_days,
+        "recency_weight": settings.recency_weight,
+    }
+    return AnswerSettings(**{**values, **overrides})  # type: ignore[arg-type]
+
+
 def make_answerer(
-    settings: Settings, embedder: SentenceTransformerEmbedder | None = None
+    settings: Settings,
+    embedder: SentenceTransformerEmbedder | None = None,
+    data_dir: Path | None = None,
+    **overrides: object,
 ) -> Answerer:
-    """The answerer over the index in the configured data directory."""
+    """The answerer over the index in the configured (or given) data directory."""
     embedder = embedder or make_embedder(settings)
     return Answerer(
-        settings.data_dir,
+        data_dir or settings.data_dir,
         embedder,
         IndexSpec(model=embedder.name, chunking=chunk_settings(settings)),
-        AnswerSettings(
-            top_k=settings.top_k,
-            threshold=settings.evidence_threshold,
-            per_article=settings.max_passages_per_article,
-            recency_half_life_days=settings.recency_half_life_days,
-            recency_weight=settings.recency_weight,
-        ),
+        answer_settings(settings, **overrides),
     )

@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         "add", help="add articles from files, directories, .jsonl, HTML, article or feed URLs"
     )
     add.add_argument("sources", nargs="+", metavar="SOURCE")
+    add.add_argument(
+        "--commit-every",
+        type=int,
+        default=50,
+        metavar="N",
+        help="make what was read so far live every N articles (default 50)",
+    )
     remove = commands.add_parser("remove", help="take articles out of the index by URL")
     remove.add_argument("urls", nargs="+", metavar="URL")
     for name, text in (("list", "the indexed articles, newest first"),
@@ -83,6 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_iso_day,
         metavar="YYYY-MM-DD",
         help="answer as if asked on this date (default: today)",
+    )
+
+    evaluation = commands.add_parser(
+        "eval", help="measure retrieval and answer quality on a QA set (see docs/quality.md)"
+    )
+    evaluation.add_argument("dataset", type=Path, metavar="DATASET")
+    evaluation.add_argument("--top-k", type=int, default=10, metavar="N")
+    evaluation.add_argument("--json", action="store_true", help="one JSON object")
+    evaluation.add_argument(
+        "--compare",
+        metavar="METHODS",
+        help="comma-separated retrieval methods to compare: dense,bm25,hybrid,rrf",
     )
 
     commands.add_parser("telegram", help="run the Telegram bot")
@@ -127,13 +146,23 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
     if args.command == "index":
         return library.index_command(settings, args.paths or [DEFAULT_SEEDS], args.existing)
     if args.command == "add":
-        return library.add_command(settings, args.sources)
+        return library.add_command(settings, args.sources, max(1, args.commit_every))
     if args.command == "remove":
         return library.remove_command(settings, args.urls)
     if args.command == "list":
         return library.list_command(settings, args.json, stdout)
     if args.command == "stats":
         return library.stats_command(settings, args.json, stdout)
+    if args.command == "eval":
+        from bot.quality import eval_command
+
+        methods = args.compare.split(",") if args.compare else [settings.retrieval_method]
+        unknown = set(methods) - {"dense", "bm25", "hybrid", "rrf"}
+        if unknown:
+            print(f"error: unknown retrieval method(s) {', '.join(sorted(unknown))} for "
+                  "--compare (choose from dense, bm25, hybrid, rrf)", file=sys.stderr)  # fmt: skip
+            return 2
+        return eval_command(settings, args.dataset, args.top_k, methods, args.json, stdout)
     if args.command == "feeds":
         return library.feeds_command(settings, args.action, args.urls, stdout)
     if args.command == "telegram":
@@ -220,5 +249,6 @@ def telegram_command(settings: Settings) -> int:
 
     answerer = make_answerer(settings)
     answerer.reader()
+    answerer.answer("warm-up")  # load the model now, not while the first user waits
     run_bot(settings, answerer)
     return 0

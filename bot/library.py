@@ -79,7 +79,7 @@ def index_command(settings: Settings, paths: list[Path], existing: bool = False)
     return 0
 
 
-def add_command(settings: Settings, sources: list[str]) -> int:
+def add_command(settings: Settings, sources: list[str], commit_every: int = 50) -> int:
     """Add articles from files, directories, JSONL, HTML, article URLs and feed URLs."""
     from retrieval.fetch import Fetcher
     from retrieval.ingest import ingest
@@ -93,7 +93,7 @@ def add_command(settings: Settings, sources: list[str]) -> int:
 
     writer = make_writer(settings, ProgressPrinter(sys.stderr))
     with Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes) as fetcher:
-        summary = ingest(sources, writer, fetcher, on_source=report)
+        summary = ingest(sources, writer, fetcher, on_source=report, commit_every=commit_every)
     rate = summary.passages / summary.seconds if summary.seconds else 0.0
     print(f"Done: {summary.line()} ({summary.passages} passages, {rate:.0f} passages/s).",
           file=sys.stderr)  # fmt: skip
@@ -168,10 +168,10 @@ def feeds_command(settings: Settings, action: str, urls: list[str], stdout: Text
         return 0
     if action == "remove":
         removed = remove_feeds(settings.data_dir, urls)
-        for url in set(urls) - set(removed):
+        for url in dict.fromkeys(u for u in urls if u not in removed):
             where = " (set in NEWSBOT_FEEDS)" if url in settings.feeds else ""
             print(f"error: {url}: not a followed feed{where}", file=sys.stderr)
-        return 0 if len(removed) == len(set(urls)) else 1
+        return 0 if set(removed) == set(urls) else 1
     followed = load_feeds(settings.data_dir)
     if action == "list":
         for url in followed:

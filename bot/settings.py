@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     embedding_model: str = DEFAULT_MODEL
     top_k: int = Field(5, ge=1, le=100)
+    retrieval_method: Literal["dense", "bm25", "hybrid", "rrf"] = "hybrid"
+    keyword_weight: float = Field(0.3, ge=0.0, le=5.0)
     evidence_threshold: float = Field(0.35, ge=-1.0, le=1.0)
     max_passages_per_article: int = Field(2, ge=1, le=20)
     recency_half_life_days: float = Field(30.0, gt=0)

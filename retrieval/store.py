@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from retrieval.articles import Article, ArticleSummary, Passage
+from retrieval.chunking import embedding_text
 from retrieval.urls import content_hash
 
 SCHEMA = """
@@ -36,6 +37,8 @@ CREATE TABLE IF NOT EXISTS passages (
     position INTEGER NOT NULL,
     text TEXT NOT NULL
 );
+-- BM25 over title and passage text (rowid = passage id), for keyword and hybrid search.
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(body, tokenize='porter unicode61');
 CREATE INDEX IF NOT EXISTS passages_by_article ON passages(article_id);
 CREATE INDEX IF NOT EXISTS articles_by_date ON articles(published);
 CREATE INDEX IF NOT EXISTS articles_by_hash ON articles(content_hash);
@@ -120,6 +123,10 @@ class Store:
                     (article_id, passage.position, passage.text),
                 )
                 ids.append(int(cursor.lastrowid or 0))
+                self._db.execute(
+                    "INSERT INTO passages_fts (rowid, body) VALUES (?, ?)",
+                    (ids[-1], embedding_text(article.title, passage.text)),
+                )
             return ids
 
     def add_alias(self, url: str, article_id: int) -> None:
@@ -139,6 +146,7 @@ class Store:
                     "SELECT id FROM passages WHERE article_id = ?", (article_id,)
                 )
             ]
+            self._db.executemany("DELETE FROM passages_fts WHERE rowid = ?", [(i,) for i in ids])
             self._db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
             self._db.execute("DELETE FROM article_urls WHERE article_id = ?", (article_id,))
             self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
@@ -177,6 +185,24 @@ class Store:
                 wanted,
             ).fetchall()
         return {row[0]: StoredPassage(row[0], row[1], row[2], _summary(row[3:])) for row in rows}
+
+    def keyword_search(
+        self, terms: Iterable[str], k: int, published_by: date
+    ) -> list[tuple[int, float]]:
+        """BM25 over titles and passages: the ``k`` best passage ids with their scores (higher
+        is better), among articles published on or before ``published_by``."""
+        # Each term is quoted, so nothing a user types is read as FTS5 query syntax.
+        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms if t)
+        if not query:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT f.rowid, -bm25(passages_fts) AS score FROM passages_fts f"
+                " JOIN passages p ON p.id = f.rowid JOIN articles a ON a.id = p.article_id"
+                " WHERE passages_fts MATCH ? AND a.published <= ? ORDER BY score DESC LIMIT ?",
+                (query, published_by.isoformat(), k),
+            ).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
 
     def list_articles(self) -> list[ArticleSummary]:
         """Every article, newest first, with the other URLs it is known by."""

@@ -26,7 +26,8 @@ def canonical_url(url: str) -> str:
     """The URL that identifies an article: tracking parameters, fragment and credentials gone.
 
     Scheme and host are lower-cased, a default port and an empty path are normalised, and
-    the remaining query parameters keep their order and their original encoding.
+    the remaining query parameters keep their order and their original encoding. Raises
+    ValueError for a URL that does not parse (an unclosed IPv6 bracket).
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()

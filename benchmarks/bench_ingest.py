@@ -1,0 +1,94 @@
+"""`newsbot add` against `newsbot index` on the same generated articles, in one process.
+
+Both paths use the same loaded model and batch size: `index` builds one generation from all
+articles; `add` reads them from a JSONL file through the ingest path (source reading, URL
+canonicalisation, duplicate checks, a commit every 50 articles). A second `add` of the same
+file measures the cost of recognising unchanged articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.corpus import DEFAULT_SETS, load_eval_set, news_articles
+from retrieval.articles import Article
+from retrieval.building import Writer, build_index
+from retrieval.chunking import ChunkSettings
+from retrieval.embedding import SentenceTransformerEmbedder
+from retrieval.fetch import Fetcher
+from retrieval.ingest import ingest
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=300, metavar="N")
+    parser.add_argument("--dataset", type=Path, nargs="+", default=list(DEFAULT_SETS))
+    parser.add_argument("--repeats", type=int, default=3, metavar="N")
+    return parser.parse_args(argv)
+
+
+def write_jsonl(articles: list[Article], path: Path) -> None:
+    """The articles as a JSONL dump, the format `newsbot add` reads."""
+    with path.open("w", encoding="utf-8") as out:
+        for a in articles:
+            record = {
+                "url": a.url,
+                "title": a.title,
+                "published": a.published.isoformat(),
+                "source": a.source,
+                "author": a.author,
+                "text": "\n\n".join(a.paragraphs),
+            }
+            out.write(json.dumps(record) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Time `index` and `add` on the same articles and print a table."""
+    args = parse_args(argv)
+    command = shlex.join(["python", "benchmarks/bench_ingest.py", *(argv or sys.argv[1:])])
+    articles = news_articles([load_eval_set(p) for p in args.dataset], args.articles)
+    embedder = SentenceTransformerEmbedder()
+    embedder.encode(["warm up"])
+    rows: dict[str, list[float]] = {"index": [], "add": [], "add again (unchanged)": []}
+    passages = 0
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-ingest-") as work:
+        dump = Path(work) / "articles.jsonl"
+        write_jsonl(articles, dump)
+        for number in range(args.repeats):
+            started = time.perf_counter()
+            manifest = build_index(Path(work) / f"index-{number}", articles, embedder,
+                                   ChunkSettings())  # fmt: skip
+            rows["index"].append(time.perf_counter() - started)
+            passages = manifest.passages
+            writer = Writer(Path(work) / f"add-{number}", embedder, ChunkSettings())
+            with Fetcher() as fetcher:
+                started = time.perf_counter()
+                first = ingest([str(dump)], writer, fetcher)
+                rows["add"].append(time.perf_counter() - started)
+                started = time.perf_counter()
+                again = ingest([str(dump)], writer, fetcher)
+                rows["add again (unchanged)"].append(time.perf_counter() - started)
+            assert first.added == len(articles) and again.unchanged == len(articles)
+    print(f"command: `{command}`\n")
+    print(f"{len(articles)} articles, {passages} passages, model {embedder.name}, "
+          f"median of {args.repeats} runs\n")  # fmt: skip
+    base = sorted(rows["index"])[len(rows["index"]) // 2]
+    print("| path | seconds | articles/s | passages/s | time vs `index` |")
+    print("|---|---|---|---|---|")
+    for name, times in rows.items():
+        median = sorted(times)[len(times) // 2]
+        print(f"| {name} | {median:.2f} | {len(articles) / median:.1f} | "
+              f"{passages / median:.1f} | {median / base:.2f}× |")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

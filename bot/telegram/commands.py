@@ -1,0 +1,94 @@
+"""/start, /help, /sources, /stats and unknown commands."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.telegram import texts
+from bot.telegram.delivery import reply_html, reply_short
+from bot.telegram.formatting import render_source_pages
+from bot.telegram.services import services
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet and suggest example questions drawn from the indexed articles."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.chat.type != ChatType.PRIVATE:
+        sees_all = bool(context.bot.bot.can_read_all_group_messages)
+        await reply_short(message, texts.group_intro(context.bot.username, sees_all))
+        return
+    articles = await services(context).answerer.list_articles()
+    user = update.effective_user
+    text = texts.welcome(user.first_name if user else None, texts.example_questions(articles))
+    await reply_short(message, text)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain how to ask and list the commands."""
+    if update.effective_message is not None:
+        await reply_short(update.effective_message, texts.HELP)
+
+
+def sources_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
+    """Previous/next buttons for a page of /sources, or none when there is one page."""
+    if pages <= 1:
+        return None
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton("◀ Newer", callback_data=f"src:{page - 1}"))
+    row.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=f"src:{page}"))
+    if page < pages - 1:
+        row.append(InlineKeyboardButton("Older ▶", callback_data=f"src:{page + 1}"))
+    return InlineKeyboardMarkup([row])
+
+
+async def source_pages(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    """Every page of the /sources listing."""
+    articles = await services(context).answerer.list_articles()
+    return render_source_pages(articles)
+
+
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the indexed articles, newest first, one page at a time."""
+    message = update.effective_message
+    if message is None:
+        return
+    pages = await source_pages(context)
+    await reply_html(message, pages[:1], sources_keyboard(0, len(pages)))
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} s"
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Index size and usage figures, for admins."""
+    message = update.effective_message
+    if message is None:
+        return
+    found = services(context)
+    if not found.access.is_admin(update.effective_user.id if update.effective_user else None):
+        await reply_short(message, texts.ADMINS_ONLY)
+        return
+    index = await found.answerer.stats()
+    usage = found.store.usage()
+    rate = f"{usage.not_found / usage.questions:.0%}" if usage.questions else "n/a"
+    figures = {
+        "Articles": str(index.get("articles", 0)),
+        "Passages": str(index.get("passages", 0)),
+        "Questions answered": str(usage.questions),
+        "Not found": f"{usage.not_found} ({rate})",
+        "Latency p50": _seconds(usage.latency_p50),
+        "Latency p95": _seconds(usage.latency_p95),
+    }
+    await reply_short(message, texts.usage_stats(figures))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not know, in a private chat."""
+    if update.effective_message is not None:
+        await reply_short(update.effective_message, texts.UNKNOWN_COMMAND)

@@ -1,0 +1,73 @@
+"""Inline mode: `@Bot question` in any chat offers the answer and the top headlines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.telegram.delivery import preview_options
+from bot.telegram.formatting import format_date, headline, render_answer
+from bot.telegram.services import services
+from retrieval.answer import Citation
+from retrieval.articles import ArticleSummary
+
+MIN_QUERY_LENGTH = 3
+MAX_HEADLINES = 5
+CACHE_SECONDS = 60
+
+
+def headline_results(
+    items: Sequence[ArticleSummary | Citation],
+) -> list[InlineQueryResultArticle]:
+    """One inline result per article: its title, outlet and date, sending the linked headline."""
+    results = []
+    for index, item in enumerate(items[:MAX_HEADLINES]):
+        line = headline(item)
+        results.append(
+            InlineQueryResultArticle(
+                id=f"h{index}",
+                title=item.title[:200],
+                description=f"{item.source}, {format_date(item.published)}",
+                url=item.url,
+                input_message_content=InputTextMessageContent(
+                    line,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=preview_options(line),
+                ),
+            )
+        )
+    return results
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer an inline query; short or over-quota queries get the newest headlines."""
+    query = update.inline_query
+    if query is None:
+        return
+    found = services(context)
+    text = query.query.strip()
+    asks = MIN_QUERY_LENGTH <= len(text) <= found.max_question_length
+    if not asks or found.inline_queries.acquire(query.from_user.id):
+        articles = await found.answerer.list_articles()
+        await query.answer(headline_results(articles), cache_time=CACHE_SECONDS)
+        return
+    answer = await found.answerer.answer(text)
+    first = render_answer(answer)[0]
+    summary = " ".join(answer.text.split())
+    results: list[InlineQueryResultArticle] = [
+        InlineQueryResultArticle(
+            id="answer",
+            title="Answer" if answer.answered else "Not found in the indexed news",
+            description=summary[:200],
+            input_message_content=InputTextMessageContent(
+                first,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=preview_options(first),
+            ),
+        )
+    ]
+    results.extend(headline_results(answer.citations if answer.answered else answer.closest))
+    await query.answer(results, cache_time=CACHE_SECONDS)

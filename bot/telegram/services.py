@@ -1,0 +1,37 @@
+"""What every handler needs, built once in `build_application` and kept in `bot_data`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from telegram.ext import ContextTypes
+
+from bot.telegram.answerer import OffLoopAnswerer
+from bot.telegram.conversations import ConversationStore
+from bot.telegram.limits import AccessPolicy, RateLimiter
+
+if TYPE_CHECKING:
+    from bot.telegram.freshness import Ingester
+
+SERVICES_KEY = "newsbot.services"
+
+
+@dataclass(frozen=True)
+class Services:
+    """The answerer, the conversation store, the access policy, the quotas and the ingester."""
+
+    answerer: OffLoopAnswerer
+    store: ConversationStore
+    access: AccessPolicy
+    questions: RateLimiter
+    inline_queries: RateLimiter
+    max_question_length: int
+    ingester: Ingester
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    """The services of the application this handler runs in."""
+    found = context.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found

@@ -1,0 +1,170 @@
+"""Measuring retrieval and answers on a QA set: passages with ids, questions with gold ids."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from retrieval.answer import Answer
+from retrieval.articles import Article
+from retrieval.dates import parse_iso_day
+from retrieval.errors import InvalidDateError, NewsbotError
+from retrieval.loading import repair_paragraphs
+
+EVAL_URL = "https://eval.invalid/passage/"
+UNDATED = date(2000, 1, 1)  # passages without a date predate every question
+FAR_FUTURE = date(2999, 12, 31)  # questions without a date see every passage
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """A question with the ids of the passages that answer it and its answer strings."""
+
+    id: str
+    question: str
+    gold: frozenset[str]
+    answers: tuple[str, ...]
+    date: date | None = None
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A QA set in the shared format (see ../shared/eval/README.md)."""
+
+    name: str
+    articles: tuple[Article, ...]
+    questions: tuple[EvalQuestion, ...]
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Figures for one configuration over one QA set."""
+
+    questions: int
+    hit_at_1: float
+    hit_at_5: float
+    hit_at_10: float
+    mrr_at_10: float
+    ndcg_at_10: float
+    answer_found: float  # share of questions whose answer text contains a gold answer string
+    not_found: float  # share of questions declined by the evidence gate
+    p50_ms: float
+    p99_ms: float
+
+
+def load_eval_set(path: Path) -> EvalSet:
+    """Read a QA set; every passage becomes an article whose URL carries the passage id."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        passages, questions = data["passages"], data["questions"]
+        articles = tuple(_article(p) for p in passages)
+        known = {p["id"] for p in passages}
+        items = tuple(_question(q, known) for q in questions)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise NewsbotError(f"{path}: not a QA set in the expected format ({exc!r})") from None
+    return EvalSet(path.stem, articles, items)
+
+
+def _article(passage: dict) -> Article:
+    text = str(passage["text"]).replace("\xa0", " ")
+    day = passage.get("date") or passage.get("published")
+    return Article(
+        url=EVAL_URL + str(passage["id"]),
+        title=str(passage.get("title") or ""),
+        source=str(passage.get("source") or "eval"),
+        published=parse_iso_day(day[:10]) if day else UNDATED,
+        paragraphs=tuple(repair_paragraphs([text])) or (text,),
+    )
+
+
+def _question(record: dict, known: set[str]) -> EvalQuestion:
+    gold = frozenset(str(g) for g in record["gold_passage_ids"])
+    if not gold <= known:
+        raise ValueError(f"question {record['id']} names unknown passages {sorted(gold - known)}")
+    answers = tuple(_flatten(record.get("answers", [])))
+    day = record.get("date")
+    try:
+        asked = parse_iso_day(str(day)[:10]) if day else None
+    except InvalidDateError as exc:
+        raise ValueError(f"question {record['id']}: {exc}") from None
+    return EvalQuestion(str(record["id"]), str(record["question"]), gold, answers, asked)
+
+
+def _flatten(values: object) -> list[str]:
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, list):
+        return [s for v in values for s in _flatten(v)]
+    return []
+
+
+def passage_id(url: str) -> str:
+    """The QA set's passage id behind an evaluation URL."""
+    return url.removeprefix(EVAL_URL)
+
+
+def rank_of_gold(answer: Answer, gold: frozenset[str]) -> int | None:
+    """1-based rank of the first gold passage among the results, or None."""
+    for result in answer.results:
+        if passage_id(result.url) in gold:
+            return result.rank
+    return None
+
+
+def ndcg_at_10(answer: Answer, gold: frozenset[str]) -> float:
+    """Normalised discounted cumulative gain with binary relevance, cut at 10."""
+    gains = [1 / math.log2(r.rank + 1) for r in answer.results[:10] if passage_id(r.url) in gold]
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(gold), 10)))
+    return sum(gains) / ideal if ideal else 0.0
+
+
+def answer_contains(answer: Answer, expected: Sequence[str]) -> bool:
+    """Whether an answered question's text holds one of the expected answer strings."""
+    text = answer.text.lower()
+    return answer.answered and any(e.lower() in text for e in expected if e)
+
+
+def evaluate(ask: Callable[[EvalQuestion], Answer], questions: Sequence[EvalQuestion]) -> Metrics:
+    """Ask every question and compute the figures."""
+    ranks: list[int | None] = []
+    ndcg: list[float] = []
+    found = declined = 0
+    latencies: list[float] = []
+    for item in questions:
+        started = time.perf_counter()
+        answer = ask(item)
+        latencies.append((time.perf_counter() - started) * 1000)
+        ranks.append(rank_of_gold(answer, item.gold))
+        ndcg.append(ndcg_at_10(answer, item.gold))
+        found += answer_contains(answer, item.answers)
+        declined += not answer.answered
+    count = len(questions) or 1
+
+    def hit(k: int) -> float:
+        return sum(1 for r in ranks if r is not None and r <= k) / count
+
+    return Metrics(
+        questions=len(questions),
+        hit_at_1=hit(1),
+        hit_at_5=hit(5),
+        hit_at_10=hit(10),
+        mrr_at_10=sum(1 / r for r in ranks if r is not None and r <= 10) / count,
+        ndcg_at_10=sum(ndcg) / count,
+        answer_found=found / count,
+        not_found=declined / count,
+        p50_ms=_percentile(latencies, 50),
+        p99_ms=_percentile(latencies, 99),
+    )
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
+    return ordered[index]

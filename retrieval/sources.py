@@ -1,0 +1,242 @@
+"""Reading the sources given to ``newsbot add``: files, directories, pages and feeds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from retrieval.articles import Article
+from retrieval.errors import ArticleFormatError, SourceError
+from retrieval.extract import article_from_html, decode_html, page_url
+from retrieval.feeds import looks_like_feed, parse_feed
+from retrieval.fetch import Fetched, Fetcher
+from retrieval.loading import article_files, article_from_record, read_text_article
+from retrieval.urls import canonical_url
+
+logger = logging.getLogger("newsbot.sources")
+
+HTML_SUFFIXES = {".html", ".htm"}
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+# Servers that do not know what they send: look at the bytes instead.
+UNKNOWN_TYPES = {"", "application/octet-stream", "text/plain", "binary/octet-stream"}
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+)
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """Why one source, file, line or feed item gave no article."""
+
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """The articles read from one source, the problems met, and feed items skipped."""
+
+    source: str
+    articles: list[Article]
+    problems: list[SourceProblem]
+    skipped: list[str] = field(default_factory=list)
+
+
+def read_source(
+    source: str, fetcher: Fetcher, skip: Callable[[str], bool] | None = None
+) -> SourceResult:
+    """Read a local path or an http(s) URL (article page or feed) into articles.
+
+    Failures become problems, one per source, file line or feed item; nothing is raised
+    for bad input. ``skip(url)`` is asked about each feed item's canonical URL, and an item
+    it claims is neither fetched nor returned. Article URLs come back canonical.
+    """
+    if source.lower().startswith(("http://", "https://")):
+        return _read_url(source, fetcher, skip or (lambda _url: False))
+    if "://" in source:
+        return _failed(source, "not an http(s) URL or a local path")
+    return _read_path(Path(source), source)
+
+
+def _failed(source: str, reason: str) -> SourceResult:
+    return SourceResult(source, [], [SourceProblem(source, reason)])
+
+
+# --- URLs ---------------------------------------------------------------------------------
+
+
+def _read_url(source: str, fetcher: Fetcher, skip: Callable[[str], bool]) -> SourceResult:
+    try:
+        fetched = fetcher.get(source.strip())
+    except SourceError as exc:
+        return _failed(source, exc.reason)
+    if looks_like_feed(fetched.content_type, fetched.body):
+        return _read_feed(source, fetched, fetcher, skip)
+    try:
+        return SourceResult(source, [_page_article(fetched)], [])
+    except SourceError as exc:
+        return _failed(source, exc.reason)
+
+
+def _read_feed(
+    source: str, fetched: Fetched, fetcher: Fetcher, skip: Callable[[str], bool]
+) -> SourceResult:
+    try:
+        feed = parse_feed(fetched.body, fetched.url)
+    except SourceError as exc:
+        return _failed(source, exc.reason)
+    problems = [SourceProblem(source, problem) for problem in feed.problems]
+    articles: dict[str, Article] = {}
+    skipped: list[str] = []
+    for item in feed.items:
+        if skip(item.url):
+            skipped.append(item.url)
+            continue
+        try:
+            article = _page_article(fetcher.get(item.url), item.published, item.title)
+        except SourceError as exc:
+            problems.append(SourceProblem(item.url, exc.reason))
+            continue
+        # The page may redirect or declare a canonical URL that is already indexed.
+        if article.url != item.url and skip(article.url):
+            skipped.append(article.url)
+            continue
+        articles.setdefault(article.url, article)
+    logger.debug("%s: %d items, %d skipped", source, len(feed.items), len(skipped))
+    return SourceResult(source, list(articles.values()), problems, skipped)
+
+
+def _page_article(
+    fetched: Fetched, fallback_date: date | None = None, fallback_title: str | None = None
+) -> Article:
+    """The article in a fetched page; SourceError if it is not a page or has no article."""
+    if not fetched.body.strip():
+        raise SourceError(fetched.url, "empty response")
+    content_type = fetched.content_type
+    if fetched.body.startswith(b"%PDF-") or content_type == "application/pdf":
+        raise SourceError(fetched.url, "a PDF document, not a web page")
+    if content_type.startswith(("image/", "audio/", "video/")):
+        raise SourceError(fetched.url, f"{content_type} content, not a web page")
+    sniffed = content_type in UNKNOWN_TYPES and _HTML_START.match(fetched.body[:1024])
+    if content_type not in HTML_TYPES and not sniffed:
+        raise SourceError(
+            fetched.url, f"not a web page or feed ({content_type or 'no content type'})"
+        )
+    return article_from_html(
+        fetched.body,
+        fetched.url,
+        charset=fetched.charset,
+        fallback_date=fallback_date,
+        fallback_title=fallback_title,
+    )
+
+
+# --- local files --------------------------------------------------------------------------
+
+
+def _read_path(path: Path, source: str) -> SourceResult:
+    if path.is_dir():
+        files = _directory_files(path)
+        if not files:
+            return _failed(source, "no article files (.txt, .md, .jsonl, .html) in the directory")
+    elif path.is_file():
+        files = [path]
+    else:
+        return _failed(source, "no such file or directory")
+    articles: dict[str, Article] = {}
+    where: dict[str, str] = {}
+    problems: list[SourceProblem] = []
+    for file in files:
+        for place, found in _read_file(file, problems):
+            try:
+                article = replace(found, url=canonical_url(found.url))
+            except ValueError:
+                problems.append(SourceProblem(place, f"invalid URL {found.url!r}"))
+                continue
+            if article.url in articles:
+                reason = f"duplicate article URL {article.url} (first seen in {where[article.url]})"
+                problems.append(SourceProblem(place, reason))
+                continue
+            articles[article.url], where[article.url] = article, place
+    return SourceResult(source, list(articles.values()), problems)
+
+
+def _directory_files(directory: Path) -> list[Path]:
+    """The article files under a directory, saved web pages included, hidden ones not."""
+    pages = [
+        path
+        for path in directory.rglob("*")
+        if path.suffix.lower() in HTML_SUFFIXES
+        and path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
+    ]
+    return sorted([*article_files([directory]), *pages])
+
+
+def _read_file(file: Path, problems: list[SourceProblem]) -> list[tuple[str, Article]]:
+    """The articles in one file with where each was found; failures go to ``problems``."""
+    try:
+        if file.suffix.lower() in HTML_SUFFIXES:
+            return [(str(file), _read_html_file(file))]
+        if file.suffix.lower() == ".jsonl":
+            return _read_jsonl(file, problems)
+        return [(str(file), read_text_article(file))]
+    except SourceError as exc:
+        problems.append(SourceProblem(str(file), exc.reason))
+    except ArticleFormatError as exc:
+        problems.append(_format_problem(exc, str(file)))
+    return []
+
+
+def _read_html_file(file: Path) -> Article:
+    """A saved web page; its URL must be in the page, since a file path identifies nothing."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise SourceError(str(file), f"cannot read ({exc.strerror})") from None
+    text = decode_html(data, None, str(file))
+    url = page_url(text)
+    if url is None:
+        raise SourceError(str(file), "no URL in the HTML file (add <link rel=canonical>)")
+    return article_from_html(text, url)
+
+
+def _read_jsonl(file: Path, problems: list[SourceProblem]) -> list[tuple[str, Article]]:
+    """Every good line of a JSONL dump: one bad line does not cost the others."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArticleFormatError(
+            f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise ArticleFormatError(f"{file}: cannot read ({exc.strerror})") from None
+    found: list[tuple[str, Article]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        place = f"{file}:{number}"
+        if not line.strip():
+            continue
+        try:
+            found.append((place, article_from_record(json.loads(line), place)))
+        except json.JSONDecodeError as exc:
+            problems.append(SourceProblem(place, f"bad JSON ({exc.msg} at column {exc.colno})"))
+        except ArticleFormatError as exc:
+            problems.append(_format_problem(exc, place))
+    return found
+
+
+def _format_problem(exc: ArticleFormatError, file: str) -> SourceProblem:
+    """Split the loader's 'path:line: reason' message into where and why."""
+    message = str(exc)
+    match = re.match(re.escape(file) + r"(:\d+)?: (.*)", message, re.S)
+    if match is None:
+        return SourceProblem(file, message)
+    return SourceProblem(file + (match[1] or ""), match[2])

@@ -1,0 +1,1 @@
+"""Tests for reading web pages, feeds and files into articles (``newsbot add``)."""

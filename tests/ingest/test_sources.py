@@ -1,0 +1,285 @@
+"""``read_source``: article URLs, feeds and local files, and one line per bad source."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from retrieval.fetch import Fetcher
+from retrieval.sources import SourceProblem, SourceResult, read_source
+from tests.conftest import SEED_URL, SEEDS
+from tests.ingest.server import SITE, FixtureServer, Reply
+
+TRAM = "/news/2024/05/14/tram-line-approved.html"
+FERRY = "/news/2024/05/20/ferry-strike-ends.html"
+LIGHTHOUSE = "/news/lighthouse-reopens.html"
+
+
+def _lines(result: SourceResult) -> list[str]:
+    return [str(problem) for problem in result.problems]
+
+
+def _fetched_paths(site: FixtureServer) -> list[str]:
+    return [path for path, _headers in site.requests]
+
+
+# --- web pages and feeds ------------------------------------------------------------------
+
+
+def test_article_url(site: FixtureServer, fetcher: Fetcher) -> None:
+    source = site.url(f"{TRAM}?utm_source=newsletter&utm_medium=email#comments")
+    result = read_source(source, fetcher)
+    assert result.source == source
+    assert result.problems == []
+    [article] = result.articles
+    assert article.url == site.url(TRAM)
+    assert article.title == "City Council Approves Harbour Tram Line After Decade of Debate"
+    assert (article.published, article.source, article.author) == (
+        date(2024, 5, 14),
+        "The Harbour Herald",
+        "Maria Lindqvist",
+    )
+    assert "comments" not in " ".join(article.paragraphs).lower()
+
+
+def test_redirected_article_gets_its_final_url(site: FixtureServer, fetcher: Fetcher) -> None:
+    [article] = read_source(site.url("/redirect/2"), fetcher).articles
+    assert article.url == site.url(FERRY)
+
+
+def test_rss_feed(site: FixtureServer, fetcher: Fetcher) -> None:
+    result = read_source(site.url("/feeds/news.rss"), fetcher)
+    assert result.problems == []
+    assert [(a.url, a.published) for a in result.articles] == [
+        (site.url(FERRY), date(2024, 5, 20)),
+        # The page has no date: the feed's is used.
+        (site.url(LIGHTHOUSE), date(2024, 5, 18)),
+        (site.url(TRAM), date(2024, 5, 14)),
+    ]
+    assert [a.source for a in result.articles] == ["The Harbour Herald"] * 3
+    assert result.articles[1].paragraphs[0].startswith("The 150-year-old lighthouse")
+
+
+def test_atom_feed(site: FixtureServer, fetcher: Fetcher) -> None:
+    result = read_source(site.url("/feeds/news.atom"), fetcher)
+    assert result.problems == []
+    assert [a.title for a in result.articles] == [
+        "Ferry Strike Ends as Crews Accept New Rota",
+        "City Council Approves Harbour Tram Line After Decade of Debate",
+    ]
+
+
+def test_feed_served_as_html_is_still_a_feed(site: FixtureServer, fetcher: Fetcher) -> None:
+    result = read_source(site.url("/feeds/as-html"), fetcher)
+    assert (len(result.articles), result.problems) == (3, [])
+
+
+def test_known_feed_items_are_not_fetched(site: FixtureServer, fetcher: Fetcher) -> None:
+    known = {site.url(FERRY), site.url(TRAM)}
+    site.requests.clear()
+    result = read_source(site.url("/feeds/news.atom"), fetcher, skip=known.__contains__)
+    assert result.articles == []
+    assert result.skipped == [site.url(FERRY), site.url(TRAM)]
+    assert _fetched_paths(site) == ["/feeds/news.atom"]
+
+
+def test_item_that_redirects_to_a_known_article_is_skipped(
+    site: FixtureServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = b"""<rss version="2.0"><channel><title>Short links</title>
+      <item><title>Ferry</title><link>/redirect/1</link></item>
+      <item><title>Tram</title><link>/news/2024/05/14/tram-line-approved.html</link></item>
+    </channel></rss>"""
+    route = lambda s: Reply(200, {"Content-Type": "application/rss+xml"}, feed)  # noqa: E731
+    monkeypatch.setitem(site.routes, "/feeds/short-links.rss", route)
+    result = read_source(
+        site.url("/feeds/short-links.rss"), fetcher, skip={site.url(FERRY)}.__contains__
+    )
+    assert result.skipped == [site.url(FERRY)]
+    assert [a.url for a in result.articles] == [site.url(TRAM)]
+
+
+def test_failing_feed_items_are_reported_and_the_rest_go_on(
+    site: FixtureServer, fetcher: Fetcher
+) -> None:
+    feed = site.url("/feeds/mixed.xml")
+    result = read_source(feed, fetcher)
+    assert _lines(result) == [
+        f"{feed}: item 1 ('Live blog: storm over the northern islands') has no link",
+        f"{site.url('/status/404')}: HTTP 404 Not Found",
+        f"{site.url('/files/annual-report.pdf')}: a PDF document, not a web page",
+    ]
+    assert [a.url for a in result.articles] == [site.url(FERRY)]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/status/404", "HTTP 404 Not Found"),
+        ("/status/500", "HTTP 500 Internal Server Error"),
+        ("/huge", "larger than 5 MB"),
+        ("/index.html", "no article text found (not an article page?)"),
+        ("/login.html", "no article text found (not an article page?)"),
+        ("/files/annual-report.pdf", "a PDF document, not a web page"),
+        ("/download", "a PDF document, not a web page"),  # sent as application/octet-stream
+        ("/images/harbour.png", "image/png content, not a web page"),
+        ("/empty", "empty response"),
+        (LIGHTHOUSE, "no publication date found"),
+        ("/news/bad-date.html", "unparseable publication date 'the Saturday before last'"),
+        ("/feeds/empty.rss", "feed has no items"),
+        ("/feeds/malformed.rss", "malformed feed (mismatched tag at line 8)"),
+        ("/garbage", "not valid utf-8 text (8640 undecodable bytes)"),
+        ("/loop", "more than 5 redirects"),
+    ],
+)
+def test_bad_web_sources(site: FixtureServer, fetcher: Fetcher, path: str, reason: str) -> None:
+    url = site.url(path)
+    result = read_source(url, fetcher)
+    assert result.articles == []
+    assert _lines(result) == [f"{url}: {reason}"]
+
+
+def test_unreachable_url(fetcher: Fetcher) -> None:
+    url = f"http://127.0.0.1:{_free_port()}/news/story.html"
+    assert _lines(read_source(url, fetcher)) == [f"{url}: cannot connect (Connection refused)"]
+
+
+def test_timeout(site: FixtureServer, impatient_fetcher: Fetcher) -> None:
+    url = site.url("/slow")
+    assert _lines(read_source(url, impatient_fetcher)) == [f"{url}: timed out after 0.5 s"]
+
+
+def test_page_with_a_stray_non_utf8_byte_is_kept(site: FixtureServer, fetcher: Fetcher) -> None:
+    [article] = read_source(site.url("/stray-byte"), fetcher).articles
+    assert "an exhibition in the caf\ufffd of the city library" in article.paragraphs[-1]
+    assert article.url == site.url(TRAM)  # the page's canonical link
+
+
+def test_page_in_its_declared_legacy_charset(site: FixtureServer, fetcher: Fetcher) -> None:
+    [article] = read_source(site.url("/windows-1252"), fetcher).articles
+    body = " ".join(article.paragraphs)
+    assert "\u201cThe crews were exhausted" in body and "Léna Åho" in body
+
+
+def test_a_batch_goes_on_after_bad_sources(site: FixtureServer, fetcher: Fetcher) -> None:
+    sources = [site.url("/status/500"), site.url(TRAM), "ftp://127.0.0.1/x", site.url(FERRY)]
+    results = [read_source(source, fetcher) for source in sources]
+    assert [len(r.articles) for r in results] == [0, 1, 0, 1]
+    assert [len(r.problems) for r in results] == [1, 0, 1, 0]
+    assert str(results[2].problems[0]) == "ftp://127.0.0.1/x: not an http(s) URL or a local path"
+
+
+# --- local files --------------------------------------------------------------------------
+
+
+def test_seed_directory(fetcher: Fetcher) -> None:
+    result = read_source(str(SEEDS), fetcher)
+    assert result.problems == []
+    assert [a.url for a in result.articles] == [SEED_URL]
+
+
+def _record(url: str, title: str = "Leaders to Meet in Geneva") -> str:
+    text = "The leaders of Northland and Southland will hold their summit in Geneva.\n\nMore."
+    return json.dumps({"url": url, "title": title, "published": "2024-05-02", "text": text})
+
+
+def test_jsonl_keeps_good_lines_and_reports_bad_ones(tmp_path: Path, fetcher: Fetcher) -> None:
+    dump = tmp_path / "dump.jsonl"
+    lines = [
+        _record("https://example-news.com/a?utm_source=twitter#top"),
+        "{not json",
+        json.dumps({"url": "https://example-news.com/b", "published": "2024-05-02", "text": "x"}),
+        _record("https://example-news.com/c", "Another Story"),
+    ]
+    dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = read_source(str(dump), fetcher)
+    assert [a.url for a in result.articles] == [
+        "https://example-news.com/a",
+        "https://example-news.com/c",
+    ]
+    assert _lines(result) == [
+        f"{dump}:2: bad JSON (Expecting property name enclosed in double quotes at column 2)",
+        f"{dump}:3: missing 'title' for https://example-news.com/b",
+    ]
+
+
+def _html_file(path: Path, base: str | None) -> Path:
+    page = (SITE / "news/2024/05/20/ferry-strike-ends.html").read_text(encoding="utf-8")
+    if base is None:
+        page = page.replace('"mainEntityOfPage"', '"unused"')
+    else:
+        page = page.replace("<title>", f'<link rel="canonical" href="{base}/ferry"><title>')
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def test_html_file(tmp_path: Path, fetcher: Fetcher) -> None:
+    page = _html_file(tmp_path / "ferry.html", "https://harbourherald.example")
+    [article] = read_source(str(page), fetcher).articles
+    assert article.url == "https://harbourherald.example/ferry"
+    assert (article.title, article.published) == (
+        "Ferry Strike Ends as Crews Accept New Rota",
+        date(2024, 5, 20),
+    )
+
+
+def test_html_file_without_a_url(tmp_path: Path, fetcher: Fetcher) -> None:
+    page = _html_file(tmp_path / "saved.htm", None)
+    assert _lines(read_source(str(page), fetcher)) == [
+        f"{page}: no URL in the HTML file (add <link rel=canonical>)"
+    ]
+
+
+def test_directory_with_good_and_bad_files(tmp_path: Path, fetcher: Fetcher) -> None:
+    folder = tmp_path / "inbox"
+    (folder / "pages").mkdir(parents=True)
+    (folder / ".hidden").mkdir()
+    seed = next(SEEDS.glob("*.txt"))
+    (folder / "a-seed.txt").write_bytes(seed.read_bytes())
+    (folder / "b-no-date.txt").write_text("A Title\n\nNot a date\n\nBody.\n", encoding="utf-8")
+    (folder / "c-latin1.txt").write_bytes("Caf\xe9 Story\n\nMay 2, 2024\n".encode("latin-1"))
+    (folder / "d.jsonl").write_text(_record("https://example-news.com/a") + "\n", encoding="utf-8")
+    (folder / "e-again.jsonl").write_text(
+        _record("https://example-news.com/a?utm_medium=x", "Same URL") + "\n", encoding="utf-8"
+    )
+    _html_file(folder / "pages" / "ferry.html", "https://harbourherald.example")
+    _html_file(folder / "pages" / "no-url.html", None)
+    _html_file(folder / ".hidden" / "ignored.html", "https://harbourherald.example/hidden")
+    (folder / "notes.csv").write_text("not,an,article\n", encoding="utf-8")
+
+    result = read_source(str(folder), fetcher)
+    assert [a.url for a in result.articles] == [
+        SEED_URL,
+        "https://example-news.com/a",
+        "https://harbourherald.example/ferry",
+    ]
+    assert _lines(result) == [
+        f"{folder}/b-no-date.txt:3: unparseable publication date: not a date: 'Not a date' "
+        "(expected e.g. 'June 17, 2024' or 2024-06-17)",
+        f"{folder}/c-latin1.txt: not UTF-8 text (invalid continuation byte at byte 3)",
+        f"{folder}/e-again.jsonl:1: duplicate article URL https://example-news.com/a "
+        f"(first seen in {folder}/d.jsonl:1)",
+        f"{folder}/pages/no-url.html: no URL in the HTML file (add <link rel=canonical>)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda p: p / "missing.txt", "no such file or directory"),
+        (lambda p: p, "no article files (.txt, .md, .jsonl, .html) in the directory"),
+    ],
+)
+def test_bad_paths(tmp_path: Path, fetcher: Fetcher, make, reason: str) -> None:  # type: ignore[no-untyped-def]
+    path = str(make(tmp_path))
+    assert read_source(path, fetcher).problems == [SourceProblem(path, reason)]

@@ -1,0 +1,163 @@
+"""The benchmark scripts run end to end on a tiny QA set and print their tables."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+# Three titled topics and a run of untitled search snippets, as in the two shared QA sets.
+PASSAGES = [
+    ("volcano-1", "Mount Hekla", "Mount Hekla is a stratovolcano in southern Iceland. It has "
+     "erupted more than twenty times since the year 874, most recently in February 2000."),
+    ("volcano-2", "Mount Hekla", "In the Middle Ages Icelanders called Hekla the gateway to "
+     "hell. Ash from its 1104 eruption covered half of the island."),
+    ("volcano-3", "Mount Hekla", "Scientists at the Icelandic Met Office watch Hekla with GPS "
+     "stations and seismometers because its eruptions begin with little warning."),
+    ("bread-1", "Sourdough", "Sourdough bread is leavened by wild yeast and lactic acid "
+     "bacteria kept alive in a starter of flour and water."),
+    ("bread-2", "Sourdough", "Bakers feed a sourdough starter every day; a starter in San "
+     "Francisco has been kept going since 1849, the year of the gold rush."),
+    ("bread-3", "Sourdough", "The sour taste comes from lactic and acetic acids that the "
+     "bacteria make while the dough rises slowly overnight."),
+    ("chess-1", "Chess openings", "The Sicilian Defence begins with 1.e4 c5 and is the most "
+     "popular reply to the king's pawn opening at grandmaster level."),
+    ("chess-2", "Chess openings", "The Queen's Gambit offers a pawn with 1.d4 d5 2.c4; White "
+     "usually gets it back or gains a strong centre in exchange."),
+    ("snip-1", "", "Mar 3, 2021 ... The city council approved a new tram line linking the "
+     "airport with the central station, due to open in 2026 ..."),
+    ("snip-2", "", "The tram line will cost 1.2 billion euros and carry 60,000 passengers a "
+     "day, the transport authority said ..."),
+    ("snip-3", "", "Jul 9, 2022 ... Heavy rain flooded the old town on Saturday; firefighters "
+     "pumped water out of more than 300 cellars ..."),
+    ("snip-4", "", "Residents of the old town were told to boil tap water until Monday after "
+     "the floods ..."),
+]  # fmt: skip
+QUESTIONS = [
+    ("q1", "Where is Mount Hekla?", ["volcano-1"], ["southern Iceland"]),
+    ("q2", "What did Icelanders call Hekla in the Middle Ages?", ["volcano-2"], ["gateway"]),
+    ("q3", "What makes sourdough bread rise?", ["bread-1"], ["wild yeast"]),
+    ("q4", "Since when has the San Francisco starter been kept going?", ["bread-2"], ["1849"]),
+    ("q5", "How does the Sicilian Defence begin?", ["chess-1"], ["1.e4 c5"]),
+    ("q6", "How much will the new tram line cost?", ["snip-2"], ["1.2 billion euros"]),
+    ("q7", "How many cellars did firefighters pump out after the floods?", ["snip-3"], ["300"]),
+]
+
+
+@pytest.fixture
+def tiny_set(tmp_path: Path) -> Path:
+    """A QA set file in the shared eval format."""
+    path = tmp_path / "tiny_qa.json"
+    data = {
+        "source": "written for this test",
+        "license": "MIT",
+        "passages": [{"id": i, "title": t, "text": x, "url": None} for i, t, x in PASSAGES],
+        "questions": [
+            {"id": i, "question": q, "gold_passage_ids": g, "answers": a}
+            for i, q, g, a in QUESTIONS
+        ],
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
+    """The benchmark modules, imported as `python benchmarks/<script>.py` sees them."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import bench_core
+    import calibrate_gate
+    import corpus
+
+    return {"bench_core": bench_core, "calibrate_gate": calibrate_gate, "corpus": corpus}
+
+
+def _row(output: str, first_cell: str) -> list[str]:
+    """The cells of the Markdown table row whose first cell starts with ``first_cell``."""
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].startswith(first_cell):
+            return cells
+    raise AssertionError(f"no table row {first_cell!r} in:\n{output}")
+
+
+def test_corpus_maps_articles_back_to_passage_ids(
+    benchmarks: dict[str, ModuleType], tiny_set: Path
+) -> None:
+    corpus = benchmarks["corpus"]
+    eval_set = corpus.load_eval_set(tiny_set)
+    articles = corpus.eval_articles(eval_set)
+    assert [corpus.passage_id(a.url) for a in articles] == [p[0] for p in PASSAGES]
+    assert corpus.passage_id(corpus.passage_url("x", "a/b c?")) == "a/b c?"
+    news = corpus.news_articles([eval_set], 9)
+    assert len({a.url for a in news}) == 9
+    assert all(a.title and 1 <= len(a.paragraphs) <= 8 for a in news)
+    assert not any(p.startswith(("Mar 3", "...")) or p.endswith("...") for a in news
+                   for p in a.paragraphs)  # fmt: skip
+    assert news == corpus.news_articles([eval_set], 9)  # deterministic
+    questions = corpus.sample_questions([eval_set], 100)
+    assert sorted(questions) == sorted(q[1] for q in QUESTIONS)
+
+
+def test_corpus_rejects_unknown_gold_ids(benchmarks: dict[str, ModuleType], tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    question = {"id": "q", "question": "?", "gold_passage_ids": ["nope"], "answers": []}
+    passage = {"id": "p", "title": "", "text": "t"}
+    path.write_text(json.dumps({"passages": [passage], "questions": [question]}))
+    with pytest.raises(ValueError, match="unknown passages"):
+        benchmarks["corpus"].load_eval_set(path)
+
+
+def test_best_per_passage_takes_the_best_chunk(benchmarks: dict[str, ModuleType]) -> None:
+    scores = np.array([[0.1, 0.9, 0.3, 0.2], [0.5, 0.1, 0.2, 0.7]])
+    groups = np.array([1, 0, 1, 2])
+    best = benchmarks["calibrate_gate"].best_per_passage(scores, groups, 3)
+    assert best.tolist() == [[0.9, 0.3, 0.2], [0.1, 0.5, 0.7]]
+
+
+def test_bench_core_quick_prints_its_tables(
+    benchmarks: dict[str, ModuleType], tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--quick", "--dataset", str(tiny_set), "--articles", "3", "--questions", "4"]
+    assert benchmarks["bench_core"].main(argv) == 0
+    output = capsys.readouterr().out
+    assert "command: `python benchmarks/bench_core.py --quick --dataset" in output
+    raw, build = _row(output, "raw `model.encode`"), _row(output, "`build_index`")
+    assert float(raw[2]) > 0 and float(build[2]) > 0  # passages/s
+    assert 0 < float(build[3]) < 5  # throughput ratio to the raw encode
+    assert re.search(r"build/raw throughput ratio per round: \d\.\d{3}; median \d\.\d{3}", output)
+    assert _row(output, "measure")[2:4] == ["p50 ms", "p99 ms"]
+    wall = _row(output, "`answer()` wall clock")
+    assert wall[1] == "4" and 0 < float(wall[2]) <= float(wall[3])
+    for step in ("- encode_ms", "- search_ms", "- compose_ms"):
+        _row(output, step)
+
+
+def test_calibrate_gate_quick_prints_its_tables(
+    benchmarks: dict[str, ModuleType], tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--quick", "--dataset", str(tiny_set), "--seeds", str(SEEDS), "--check", "3"]
+    assert benchmarks["calibrate_gate"].main(argv) == 0
+    output = capsys.readouterr().out
+    retrieval = _row(output, "tiny_qa")
+    assert retrieval[1:4] == [str(len(PASSAGES)), str(len(PASSAGES)), str(len(QUESTIONS))]
+    assert float(retrieval[5]) == 1.0  # hit@5: gold ids map back from the indexed URLs
+    # The scores computed here are the ones the answerer's gate compares.
+    assert retrieval[7] == "3 of 3"
+    header = _row(output, "threshold")
+    assert header[1:3] == ["tiny_qa answered", "tiny_qa declined (gold removed)"]
+    for threshold in ("0.20", "0.35 (current)", "0.60"):
+        cells = _row(output, threshold)
+        assert all(0 <= float(c) <= 100 for c in cells[1:4])
+    assert float(_row(output, "0.20")[1]) >= float(_row(output, "0.60")[1])
+    seeds = [_row(output, q) for q, _ in benchmarks["calibrate_gate"].SEED_QUESTIONS]
+    assert [s[1] for s in seeds] == ["yes", "yes", "yes", "no"]
+    assert "Vietnam" in seeds[1][4]
+    assert re.search(r"^suggested threshold: 0\.\d\d ", output, re.M)
