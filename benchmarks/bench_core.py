@@ -12,6 +12,7 @@ machines. Latency: questions asked one at a time of a warm answerer, each beside
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shlex
 import sys
@@ -69,12 +70,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--repeats",
         type=int,
         metavar="N",
-        help="build rounds, each a raw encode and a build (default 5)",
+        help="build rounds, each a raw encode and a build (default 5; 0 builds once, untimed)",
     )
     parser.add_argument(
         "--warmup", type=int, metavar="N", help="questions asked first, untimed (default 5)"
     )
     parser.add_argument("--batch-size", type=int, default=64, metavar="N")
+    parser.add_argument(
+        "--threads", type=int, metavar="N", help="torch intra-op threads (default: torch's own)"
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -98,10 +102,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    load_before = os.getloadavg()[0]
     articles = news_articles(sets, args.articles)
     questions = sample_questions(sets, args.questions)
     # A small set is asked round and round; the first few questions are asked once more to warm up.
     questions = [questions[i % len(questions)] for i in range(args.questions)]
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     embedder = SentenceTransformerEmbedder()
     chunking = ChunkSettings()
     texts = [
@@ -112,17 +121,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as work:
         _raw_encode(embedder, texts[: args.batch_size], args.batch_size)  # warm up the model
         rounds = []
+        data_dir = Path(work) / "index"
         for number in range(args.repeats):
             data_dir = Path(work) / f"round-{number}"
             rounds.append(
                 _build_round(embedder, articles, texts, data_dir, args.batch_size, number)
             )
+        if not rounds:
+            build_index(data_dir, articles, embedder, chunking, batch_size=args.batch_size)
         spec = IndexSpec(model=embedder.name, chunking=chunking)
         answerer = Answerer(data_dir, embedder, spec, AnswerSettings())
         latency = _latencies(answerer, embedder, questions[: args.warmup], questions)
     print(f"command: `{command}`\n")
-    print(_environment(embedder, len(articles), len(texts)) + "\n")
-    print(_build_table(rounds, len(texts)) + "\n")
+    print(_environment(embedder, len(articles), len(texts)))
+    print(f"1-minute load average (2 cores): {load_before:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end\n")  # fmt: skip
+    if rounds:
+        print(_build_table(rounds, len(texts), args.batch_size) + "\n")
     print(_latency_table(latency, len(questions)))
     return 0
 
@@ -229,7 +244,7 @@ def _environment(embedder: SentenceTransformerEmbedder, articles: int, passages:
     )
 
 
-def _build_table(rounds: list[BuildRound], passages: int) -> str:
+def _build_table(rounds: list[BuildRound], passages: int, batch_size: int) -> str:
     raw = _median(r.raw_s for r in rounds)
     build = _median(r.build_s for r in rounds)
     raw_cpu = _median(r.raw_cpu for r in rounds)
@@ -237,8 +252,8 @@ def _build_table(rounds: list[BuildRound], passages: int) -> str:
     ratios = [r.raw_s / r.build_s for r in rounds]
     best = min(r.raw_s for r in rounds) / min(r.build_s for r in rounds)
     lines = [
-        f"Index build, {passages} passages, batch size 64, {len(rounds)} rounds (raw encode and "
-        "build back to back, order alternating); medians:",
+        f"Index build, {passages} passages, batch size {batch_size}, {len(rounds)} rounds "
+        "(raw encode and build back to back, order alternating); medians:",
         "",
         "| step | wall s | passages/s | throughput ratio | CPU s | CPU ratio |",
         "|---|---:|---:|---:|---:|---:|",

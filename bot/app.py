@@ -10,6 +10,7 @@ from retrieval.answerer import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import SentenceTransformerEmbedder
 from retrieval.index import IndexSpec
+from retrieval.reranking import CrossEncoderReranker
 
 
 def configure_logging(settings: Settings) -> None:
@@ -45,6 +46,7 @@ def answer_settings(settings: Settings, **overrides: object) -> AnswerSettings:
         "per_article": settings.max_passages_per_article,
         "recency_half_life_days": settings.recency_half_life_days,
         "recency_weight": settings.recency_weight,
+        "rerank_top": settings.rerank_top,
     }
     return AnswerSettings(**{**values, **overrides})  # type: ignore[arg-type]
 
@@ -62,4 +64,5 @@ def make_answerer(
         embedder,
         IndexSpec(model=embedder.name, chunking=chunk_settings(settings)),
         answer_settings(settings, **overrides),
+        reranker=CrossEncoderReranker(settings.reranker_model) if settings.reranker_model else None,
     )

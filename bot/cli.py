@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--top-k", type=int, default=10, metavar="N")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
     evaluation.add_argument(
+        "--unanswerable",
+        action="store_true",
+        help="also index half the passages and report answered and declined shares",
+    )
+    evaluation.add_argument(
         "--compare",
         metavar="METHODS",
         help="comma-separated retrieval methods to compare: dense,bm25,hybrid,rrf",
@@ -162,7 +167,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
             print(f"error: unknown retrieval method(s) {', '.join(sorted(unknown))} for "
                   "--compare (choose from dense, bm25, hybrid, rrf)", file=sys.stderr)  # fmt: skip
             return 2
-        return eval_command(settings, args.dataset, args.top_k, methods, args.json, stdout)
+        return eval_command(
+            settings, args.dataset, args.top_k, methods, args.json, stdout, args.unanswerable
+        )
     if args.command == "feeds":
         return library.feeds_command(settings, args.action, args.urls, stdout)
     if args.command == "telegram":

@@ -28,6 +28,8 @@ def render_text(answer: Answer, *, verbose: bool = False) -> str:
         for citation in answer.citations:
             lines.append(f"[{citation.n}] {byline(citation)}")
             lines.append(f"    {citation.url}")
+            for copy in citation.also_reported_by:
+                lines.append(f"    also reported by {copy.source}: {copy.url}")
     if not answer.answered and answer.closest:
         lines.append("Closest headlines:")
         for article in answer.closest:
@@ -71,6 +73,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
                 "author": c.author,
                 "published": c.published.isoformat(),
                 "quote": c.quote,
+                "also_reported_by": [_reference(a) for a in c.also_reported_by],
             }
             for c in answer.citations
         ],
@@ -82,6 +85,7 @@ def answer_record(answer: Answer) -> dict[str, Any]:
                 "published": r.published.isoformat(),
                 "score": r.score,
                 "text": r.text,
+                "also_reported_by": [_reference(a) for a in r.also_reported_by],
             }
             for r in answer.results
         ],
@@ -95,6 +99,11 @@ def answer_record(answer: Answer) -> dict[str, Any]:
             for a in answer.closest
         ],
     }
+
+
+def _reference(article: ArticleSummary) -> dict[str, str]:
+    return {"url": article.url, "title": article.title, "source": article.source,
+            "published": article.published.isoformat()}  # fmt: skip
 
 
 def answer_json(answer: Answer) -> str:

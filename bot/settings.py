@@ -27,10 +27,12 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=100)
     retrieval_method: Literal["dense", "bm25", "hybrid", "rrf"] = "hybrid"
     keyword_weight: float = Field(0.3, ge=0.0, le=5.0)
-    evidence_threshold: float = Field(0.35, ge=-1.0, le=1.0)
+    evidence_threshold: float = Field(0.40, ge=-1.0, le=1.0)
     max_passages_per_article: int = Field(2, ge=1, le=20)
     recency_half_life_days: float = Field(30.0, gt=0)
     recency_weight: float = Field(0.05, ge=0.0, le=1.0)
+    reranker_model: str | None = None
+    rerank_top: int = Field(20, ge=2, le=200)
     max_passage_tokens: int = Field(256, ge=32, le=8192)
     log_level: str = "WARNING"
 
@@ -83,7 +85,11 @@ class Settings(BaseSettings):
         return level
 
     @field_validator(
-        "telegram_token", "telegram_webhook_secret", "telegram_webhook_url", mode="before"
+        "telegram_token",
+        "telegram_webhook_secret",
+        "telegram_webhook_url",
+        "reranker_model",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:

@@ -21,6 +21,7 @@ class Citation:
     published: date
     quote: str
     author: str | None = None
+    also_reported_by: tuple[ArticleSummary, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Result:
     published: date
     score: float
     text: str
+    also_reported_by: tuple[ArticleSummary, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.answer import NOT_FOUND_TEXT, Answer, Citation, Result
+from retrieval.answer import NOT_FOUND_TEXT, Answer, Result
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
-from retrieval.compose import Candidate, Scored, pick_sentences, score_sentences
-from retrieval.dates import describe_age, format_date, resolve_relative_dates
+from retrieval.citations import write_answer
+from retrieval.compose import Candidate, pick_sentences, score_sentences, supported
+from retrieval.conflicts import find_conflict
+from retrieval.dates import describe_age, format_date
 from retrieval.embedding import Embedder
 from retrieval.index import IndexReader, IndexSpec, current_generation, open_index
-from retrieval.search import Hit, SearchPlan, retrieve, wants_recent
+from retrieval.reranking import Reranker, rerank
+from retrieval.search import Hit, SearchPlan, collapse_per_article, retrieve, wants_recent
 from retrieval.sentences import content_words, keyword_terms, split_sentences
 from retrieval.timeframe import question_window
 
@@ -30,7 +33,7 @@ class AnswerSettings:
     top_k: int = 5
     method: str = "hybrid"
     keyword_weight: float = 0.3
-    threshold: float = 0.35
+    threshold: float = 0.40
     per_article: int = 2
     evidence_passages: int = 3
     evidence_margin: float = 0.12
@@ -41,6 +44,9 @@ class AnswerSettings:
     recency_weight: float = 0.05
     window_weight: float = 0.1
     age_note_days: int = 2
+    rerank_top: int = 20
+    # Passages this similar to the question need not share its words (paraphrases).
+    support_exempt_similarity: float = 0.6
 
 
 class Answerer:
@@ -53,12 +59,14 @@ class Answerer:
         spec: IndexSpec,
         settings: AnswerSettings | None = None,
         today: Callable[[], date] = date.today,
+        reranker: Reranker | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.embedder = embedder
         self.spec = spec
         self.settings = settings or AnswerSettings()
         self._today = today
+        self.reranker = reranker
         self._reader: IndexReader | None = None
         self._generation: str | None = None
         self._lock = threading.Lock()
@@ -118,6 +126,9 @@ class Answerer:
         )
         terms = keyword_terms(f"{question} {context}" if context else question)
         ranked, hits = retrieve(reader, query, terms, reference, top_k, plan)
+        if self.reranker is not None:
+            ranked = rerank(question, ranked, self.reranker, self.settings.rerank_top)
+            hits = collapse_per_article(ranked, self.settings.per_article, top_k)
         timings["search_ms"] = (time.perf_counter() - mark) * 1000
         results = tuple(
             Result(
@@ -129,24 +140,28 @@ class Answerer:
                 published=hit.passage.article.published,
                 score=round(hit.score, 4),
                 text=hit.passage.text,
+                also_reported_by=hit.also,
             )
             for rank, hit in enumerate(hits, start=1)
         )
+        not_found = Answer(
+            question=question,
+            answered=False,
+            text=NOT_FOUND_TEXT,
+            as_of_query=reference,
+            results=results,
+            closest=_distinct_articles(hits, 3),
+            timings=timings,
+        )
         best = max((hit.similarity for hit in hits), default=-1.0)
         if not question or best < self.settings.threshold:
-            return Answer(
-                question=question,
-                answered=False,
-                text=NOT_FOUND_TEXT,
-                as_of_query=reference,
-                results=results,
-                closest=_distinct_articles(hits, 3),
-                timings=timings,
-            )
+            return not_found
         mark = time.perf_counter()
         answer = self._compose(question, query, ranked, results, reference, context)
         timings["compose_ms"] = (time.perf_counter() - mark) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
+        if answer is None:  # the chosen sentences do not bear on the question
+            return not_found
         answer.timings.update(timings)
         return answer
 
@@ -158,7 +173,9 @@ class Answerer:
         results: tuple[Result, ...],
         reference: date,
         context: str | None,
-    ) -> Answer:
+    ) -> Answer | None:
+        """The answer from the best passages' best sentences, or None when they do not
+        bear on the question."""
         # Evidence comes from the best passages before the per-article cap: the cap keeps
         # the result list diverse, but the answer may need a third paragraph of one story.
         best = ranked[0].score
@@ -188,7 +205,16 @@ class Answerer:
             margin=self.settings.sentence_margin,
             limit=self.settings.max_sentences,
         )
-        text, citations = _write_answer(chosen, evidence)
+        if not supported(question, extra, [evidence[c.candidate.passage_rank] for c in chosen],
+                         best_similarity=max(h.similarity for h in evidence),
+                         strong=self.settings.support_exempt_similarity):  # fmt: skip
+            return None
+        # When reports disagree (an earlier one said June 19, a later one June 18), the
+        # newest leads and the answer says that they differ.
+        conflict = find_conflict(chosen[0], scored, sentence_vectors, evidence)
+        if conflict is not None:
+            chosen = [conflict[0]]
+        text, citations = write_answer(chosen, evidence, conflict[1] if conflict else None)
         newest = max(c.published for c in citations)
         note = ""
         if (reference - newest).days >= self.settings.age_note_days:
@@ -206,37 +232,6 @@ class Answerer:
             as_of=newest,
             age_note=note,
         )
-
-
-def _write_answer(chosen: list[Scored], evidence: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
-    """Answer text with [n] markers, and the citations numbered in order of use."""
-    numbers: dict[str, int] = {}
-    citations: list[Citation] = []
-    groups: list[tuple[int, list[str]]] = []
-    for item in chosen:
-        hit = evidence[item.candidate.passage_rank]
-        article = hit.passage.article
-        if article.url not in numbers:
-            numbers[article.url] = len(numbers) + 1
-            citations.append(
-                Citation(
-                    n=numbers[article.url],
-                    url=article.url,
-                    title=article.title,
-                    source=article.source,
-                    published=article.published,
-                    quote=hit.passage.text,
-                    author=article.author,
-                )
-            )
-        sentence = resolve_relative_dates(item.candidate.text, article.published)
-        n = numbers[article.url]
-        if groups and groups[-1][0] == n:
-            groups[-1][1].append(sentence)
-        else:
-            groups.append((n, [sentence]))
-    text = " ".join(f"{' '.join(sentences)} [{n}]" for n, sentences in groups)
-    return text, tuple(citations)
 
 
 def _distinct_articles(hits: list[Hit], limit: int) -> tuple[ArticleSummary, ...]:

@@ -118,7 +118,12 @@ def rank_of_gold(answer: Answer, gold: frozenset[str]) -> int | None:
 
 def ndcg_at_10(answer: Answer, gold: frozenset[str]) -> float:
     """Normalised discounted cumulative gain with binary relevance, cut at 10."""
-    gains = [1 / math.log2(r.rank + 1) for r in answer.results[:10] if passage_id(r.url) in gold]
+    gains, seen = [], set()
+    for r in answer.results[:10]:
+        found = passage_id(r.url)
+        if found in gold and found not in seen:  # two chunks of one gold passage count once
+            seen.add(found)
+            gains.append(1 / math.log2(r.rank + 1))
     ideal = sum(1 / math.log2(i + 2) for i in range(min(len(gold), 10)))
     return sum(gains) / ideal if ideal else 0.0
 
@@ -168,3 +173,33 @@ def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
     return ordered[index]
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Half the passages taken out: questions whose gold passages all went are unanswerable."""
+
+    articles: tuple[Article, ...]
+    answerable: tuple[EvalQuestion, ...]
+    unanswerable: tuple[EvalQuestion, ...]
+
+
+def holdout(eval_set: EvalSet) -> Holdout:
+    """Remove every other passage (in id order); split the questions accordingly."""
+    ids = sorted(passage_id(a.url) for a in eval_set.articles)
+    removed = set(ids[1::2])
+    kept = tuple(a for a in eval_set.articles if passage_id(a.url) not in removed)
+    return Holdout(
+        kept,
+        tuple(q for q in eval_set.questions if not q.gold & removed),
+        tuple(q for q in eval_set.questions if q.gold <= removed),
+    )
+
+
+def answered_share(
+    ask: Callable[[EvalQuestion], Answer], questions: Sequence[EvalQuestion]
+) -> float:
+    """The share of questions the answerer answers (rather than declines)."""
+    if not questions:
+        return 0.0
+    return sum(ask(q).answered for q in questions) / len(questions)

@@ -153,11 +153,14 @@ def test_calibrate_gate_quick_prints_its_tables(
     assert retrieval[7] == "3 of 3"
     header = _row(output, "threshold")
     assert header[1:3] == ["tiny_qa answered", "tiny_qa declined (gold removed)"]
-    for threshold in ("0.20", "0.35 (current)", "0.60"):
-        cells = _row(output, threshold)
-        assert all(0 <= float(c) <= 100 for c in cells[1:4])
+    calibrate = benchmarks["calibrate_gate"]
+    for threshold in calibrate.THRESHOLDS:
+        cells = _row(output, f"{threshold:.2f}")
+        assert all(0 <= float(c) <= 100 for c in cells[1:3])
+        if abs(threshold - calibrate.CURRENT_THRESHOLD) < 1e-9:
+            assert cells[0].endswith("(current)")
     assert float(_row(output, "0.20")[1]) >= float(_row(output, "0.60")[1])
-    seeds = [_row(output, q) for q, _ in benchmarks["calibrate_gate"].SEED_QUESTIONS]
+    seeds = [_row(output, q) for q, _ in calibrate.SEED_QUESTIONS]
     assert [s[1] for s in seeds] == ["yes", "yes", "yes", "no"]
     assert "Vietnam" in seeds[1][4]
     assert re.search(r"^suggested threshold: 0\.\d\d ", output, re.M)

@@ -17,8 +17,17 @@ from bot.settings import Settings, SettingsError, load_settings
 from retrieval.index import current_generation
 from tests.conftest import FIXTURES, ROOT, SEED_URL, SEEDS
 
-CITATION_FIELDS = {"n", "url", "title", "source", "author", "published", "quote"}
-RESULT_FIELDS = {"rank", "url", "title", "published", "score", "text"}
+CITATION_FIELDS = {
+    "n",
+    "url",
+    "title",
+    "source",
+    "author",
+    "published",
+    "quote",
+    "also_reported_by",
+}
+RESULT_FIELDS = {"rank", "url", "title", "published", "score", "text", "also_reported_by"}
 
 
 def run(*argv: str, stdin: str = "") -> tuple[int, str]:

@@ -77,8 +77,14 @@ def test_add_again_is_unchanged_and_copies_are_recorded(site, data_dir: Path, ca
 
 
 def test_bad_sources_are_reported_one_line_each(site, data_dir: Path, capsys) -> None:
-    code, _ = run("add", str(SEEDS), site.url("/status/404"), site.url("/feeds/mixed.xml"),
-                  site.url("/index.html"), "/no/such/dir")  # fmt: skip
+    code, _ = run(
+        "add",
+        str(SEEDS),
+        site.url("/status/404"),
+        site.url("/feeds/mixed.xml"),
+        site.url("/index.html"),
+        "/no/such/dir",
+    )
     err = capsys.readouterr().err
     assert code == 1
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
@@ -116,8 +122,10 @@ def test_list_text(site, data_dir: Path) -> None:
 def test_feeds_add_list_poll_remove(site, data_dir: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("NEWSBOT_FEEDS", site.url("/feeds/news.atom"))
     assert run("feeds", "add", site.url("/feeds/news.rss"))[0] == 0
-    assert run("feeds", "list")[1].splitlines() == [site.url("/feeds/news.rss"),
-                                site.url("/feeds/news.atom") + "  (NEWSBOT_FEEDS)"]  # fmt: skip
+    assert run("feeds", "list")[1].splitlines() == [
+        site.url("/feeds/news.rss"),
+        site.url("/feeds/news.atom") + "  (NEWSBOT_FEEDS)",
+    ]
     assert run("feeds", "poll")[0] == 0
     assert "added 3" in capsys.readouterr().err  # both feeds name the tram and ferry stories
     assert run("feeds", "poll")[0] == 0
@@ -149,22 +157,35 @@ def _generated_jsonl(path: Path, count: int, paragraphs: int = 4) -> list[str]:
                 f"for roads, schools and the harbour, officials said on Tuesday."
                 for p in range(paragraphs)
             )
-            out.write(json.dumps({"url": url, "title": f"District {i} budget vote",
-                                  "published": "2024-05-01", "text": text}) + "\n")  # fmt: skip
+            out.write(
+                json.dumps(
+                    {
+                        "url": url,
+                        "title": f"District {i} budget vote",
+                        "published": "2024-05-01",
+                        "text": text,
+                    }
+                )
+                + "\n"
+            )
     return urls
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NEWSBOT_DATA_DIR": str(data_dir),
-            "HF_HUB_OFFLINE": "1"}  # fmt: skip
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "NEWSBOT_DATA_DIR": str(data_dir),
+        "HF_HUB_OFFLINE": "1",
+    }
 
 
 def _check_consistent(data_dir: Path, expected_urls: set[str]) -> int:
     """The index loads, vectors and passages match, and each article is whole or absent."""
     import faiss
 
-    index = open_index(data_dir, IndexSpec("sentence-transformers/all-MiniLM-L6-v2",
-                                           ChunkSettings()))  # fmt: skip
+    index = open_index(
+        data_dir, IndexSpec("sentence-transformers/all-MiniLM-L6-v2", ChunkSettings())
+    )
     ids = set(faiss.vector_to_array(index.vectors.id_map).tolist())
     passages = index.store.passages(ids)
     assert set(passages) == ids and index.store.counts()["passages"] == len(ids)
@@ -185,8 +206,15 @@ def test_sigkill_during_add_leaves_a_loadable_index(tmp_path: Path, embedder) ->
     build_index(data_dir, load_articles([SEEDS]), embedder, ChunkSettings())
     urls = set(_generated_jsonl(tmp_path / "big.jsonl", 60, paragraphs=2))
     # A commit every 10 articles: six points at which the new state becomes live.
-    command = [sys.executable, "-m", "bot", "add", "--commit-every", "10",
-               str(tmp_path / "big.jsonl")]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "bot",
+        "add",
+        "--commit-every",
+        "10",
+        str(tmp_path / "big.jsonl"),
+    ]
     started = time.perf_counter()
     subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
     full = time.perf_counter() - started
@@ -194,8 +222,9 @@ def test_sigkill_during_add_leaves_a_loadable_index(tmp_path: Path, embedder) ->
     seen_counts = set()
     for fraction in (0.5, 0.7, 0.85, 0.95):
         update_index(writer, [], remove=sorted(urls))
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(full * fraction)
         process.send_signal(signal.SIGKILL)
         process.wait(30)
@@ -212,9 +241,12 @@ def test_two_writers_at_once(tmp_path: Path, embedder) -> None:
     first = _generated_jsonl(tmp_path / "a.jsonl", 20, paragraphs=2)
     second = [u.replace("generated.test", "other.test") for u in first]
     (tmp_path / "b.jsonl").write_text(
-        (tmp_path / "a.jsonl").read_text().replace("generated.test", "other.test")
-        .replace("District", "Ward").replace("council", "assembly")
-    )  # fmt: skip
+        (tmp_path / "a.jsonl")
+        .read_text()
+        .replace("generated.test", "other.test")
+        .replace("District", "Ward")
+        .replace("council", "assembly")
+    )
     build_index(data_dir, load_articles([SEEDS]), embedder, ChunkSettings())
     processes = [
         subprocess.Popen(

@@ -201,8 +201,9 @@ def test_answerer_sees_an_update_without_restart(writer: Writer) -> None:
     from retrieval.answerer import Answerer
 
     update_index(writer, [DAM])
-    answerer = Answerer(writer.data_dir, writer.embedder, IndexSpec(writer.embedder.name,
-                                                                    ChunkSettings()))  # fmt: skip
+    answerer = Answerer(
+        writer.data_dir, writer.embedder, IndexSpec(writer.embedder.name, ChunkSettings())
+    )
     assert answerer.stats()["articles"] == 1
     update_index(writer, [BRIDGE])
     answer = answerer.answer("suspension bridge closed cracks", as_of=date(2024, 12, 31))

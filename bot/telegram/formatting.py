@@ -44,6 +44,14 @@ def headline(item: ArticleSummary | Citation) -> str:
     return f"{link(item.url, title)} — {escape_html(item.source)}, {format_date(item.published)}"
 
 
+def _also(citation: Citation) -> str:
+    """ "; also reported by <linked outlets>" for a story that other outlets carried too."""
+    if not citation.also_reported_by:
+        return ""
+    outlets = ", ".join(link(a.url, a.source) for a in citation.also_reported_by)
+    return f"; also reported by {outlets}"
+
+
 def _text_paragraphs(text: str) -> list[Paragraph]:
     return [text_atoms(block) for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
 
@@ -54,7 +62,7 @@ def render_answer(answer: Answer, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
     if answer.answered and answer.age_note:
         paragraphs.append((f"<i>{escape_html(answer.age_note)}</i>",))
     if answer.answered and answer.citations:
-        lines = tuple(f"\n[{c.n}] {headline(c)}" for c in answer.citations)
+        lines = tuple(f"\n[{c.n}] {headline(c)}{_also(c)}" for c in answer.citations)
         paragraphs.append(("<b>Sources</b>", *lines))
     elif not answer.answered and answer.closest:
         lines = tuple(f"\n• {headline(article)}" for article in answer.closest)
