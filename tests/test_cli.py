@@ -274,3 +274,18 @@ def test_subprocess_ask_stdin_flushes_json_lines(data_dir: Path) -> None:
     assert [json.loads(line)["answered"] for line in lines] == [True, False]
     assert json.loads(lines[0])["as_of_query"] == date.today().isoformat()
     assert "Traceback" not in result.stderr and "Loading weights" not in result.stderr
+
+
+def test_eval_reports_with_and_without_question_dates(capsys: pytest.CaptureFixture) -> None:
+    code, out = run(
+        "eval", "--json", "--compare", "hybrid", str(ROOT / "tests/data/seed_golden.json")
+    )
+    assert code == 0
+    record = json.loads(out)
+    assert record["questions"] == 20 and record["passages"] == 10
+    assert set(record["results"]) == {"hybrid", "hybrid +dates"}
+    assert record["results"]["hybrid"]["hit_at_5"] >= 0.9
+    assert (
+        run("eval", "--compare", "dense,magic", str(ROOT / "tests/data/seed_golden.json"))[0] == 2
+    )
+    assert "unknown retrieval method(s) magic" in capsys.readouterr().err
