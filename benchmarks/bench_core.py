@@ -107,11 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = sample_questions(sets, args.questions)
     # A small set is asked round and round; the first few questions are asked once more to warm up.
     questions = [questions[i % len(questions)] for i in range(args.questions)]
+    embedder = SentenceTransformerEmbedder()
     if args.threads:
+        embedder.model  # noqa: B018 - torch loads the embedder's way (OpenMP settings first)
         import torch
 
         torch.set_num_threads(args.threads)
-    embedder = SentenceTransformerEmbedder()
     chunking = ChunkSettings()
     texts = [
         embedding_text(article.title, passage.text)

@@ -84,12 +84,18 @@ def add_command(settings: Settings, sources: list[str], commit_every: int = 50) 
     from retrieval.fetch import Fetcher
     from retrieval.ingest import ingest
 
+    done = 0
+
     def report(result: SourceResult) -> None:
+        nonlocal done
+        done += 1
         for problem in result.problems:
             print(f"error: {problem}", file=sys.stderr, flush=True)
-        if result.articles:
-            print(f"{result.source}: {len(result.articles)} article(s)", file=sys.stderr,
-                  flush=True)  # fmt: skip
+        print(
+            f"source {done}/{len(sources)}: {result.source}: {len(result.articles)} article(s)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     writer = make_writer(settings, ProgressPrinter(sys.stderr))
     with Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes) as fetcher:

@@ -73,10 +73,16 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     """The benchmark modules, imported as `python benchmarks/<script>.py` sees them."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import bench_core
+    import bench_threads
     import calibrate_gate
     import corpus
 
-    return {"bench_core": bench_core, "calibrate_gate": calibrate_gate, "corpus": corpus}
+    return {
+        "bench_core": bench_core,
+        "bench_threads": bench_threads,
+        "calibrate_gate": calibrate_gate,
+        "corpus": corpus,
+    }
 
 
 def _row(output: str, first_cell: str) -> list[str]:
@@ -164,3 +170,14 @@ def test_calibrate_gate_quick_prints_its_tables(
     assert [s[1] for s in seeds] == ["yes", "yes", "yes", "no"]
     assert "Vietnam" in seeds[1][4]
     assert re.search(r"^suggested threshold: 0\.\d\d ", output, re.M)
+
+
+def test_bench_threads_prints_both_settings(
+    benchmarks: dict[str, ModuleType], tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--dataset", str(tiny_set), "--questions", "2", "--batches", "1"]
+    assert benchmarks["bench_threads"].main(argv) == 0
+    output = capsys.readouterr().out
+    for threads in ("1", "2"):
+        cells = _row(output, threads)
+        assert 0 < float(cells[1]) <= float(cells[2]) and float(cells[3]) > 0

@@ -56,6 +56,7 @@ def test_add_a_feed_then_ask(site: FixtureServer, data_dir: Path, capsys) -> Non
     err = capsys.readouterr().err
     assert code == 0, err
     assert "Done: added 3, updated 0, unchanged 0, duplicates 0, failed 0" in err
+    assert f"source 1/1: {site.url('/feeds/news.rss')}: 3 article(s)" in err
     urls = {a["url"] for a in listed()}
     assert urls == {site.url(TRAM), site.url(FERRY), site.url("/news/lighthouse-reopens.html")}
     code, out = run("ask", "--json", "--as-of", "2024-06-01", "When will the ferry strike end?")
