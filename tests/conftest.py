@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from retrieval.chunking import ChunkSettings
 from retrieval.embedding import SentenceTransformerEmbedder
 from retrieval.index import IndexSpec
 from retrieval.loading import load_articles
+from tests.ingest.server import FixtureServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -83,6 +85,14 @@ def seed_answerer(seed_data_dir: Path, embedder) -> Answerer:
     return Answerer(
         seed_data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings()
     )
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[FixtureServer]:
+    """A local news site on 127.0.0.1: article pages, feeds, and routes that misbehave."""
+    server = FixtureServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,6 @@ from tests.ingest.server import FixtureServer
 
 TRAM = "/news/2024/05/14/tram-line-approved.html"
 FERRY = "/news/2024/05/20/ferry-strike-ends.html"
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[FixtureServer]:
-    server = FixtureServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -7,15 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from retrieval.fetch import Fetcher
-from tests.ingest.server import FixtureServer
-
-
-@pytest.fixture(scope="session")
-def site() -> Iterator[FixtureServer]:
-    """The fixture web site on 127.0.0.1, shared by every ingest test."""
-    server = FixtureServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 import datetime
 import logging
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +32,6 @@ FERRY = "/news/2024/05/20/ferry-strike-ends.html"
 LIGHTHOUSE = "/news/lighthouse-reopens.html"
 FERRY_QUESTION = "Why did the ferry strike end?"
 FRESHNESS_LOG = "bot.telegram.freshness"
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[FixtureServer]:
-    """The ingest tests' news site (feeds and article pages) on 127.0.0.1."""
-    server = FixtureServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
