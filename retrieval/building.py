@@ -14,7 +14,8 @@ from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
 from retrieval.embedding import Embedder
 from retrieval.errors import NewsbotError
 from retrieval.generations import Generation, write_generation
-from retrieval.index import IndexSpec, Manifest
+from retrieval.index import STORE, IndexSpec, Manifest, current_generation, read_manifest
+from retrieval.store import Store, StoredArticle
 from retrieval.urls import canonical_url, content_hash
 
 ENCODE_CHUNK = 512
@@ -108,6 +109,9 @@ def update_index(
     """
     writer.check_passage_length()  # loads the model, which is not part of the update's time
     started = time.perf_counter()
+    if not remove and (known := _all_unchanged(writer, articles)) is not None:
+        known.seconds = time.perf_counter() - started
+        return known
     report = UpdateReport()
     with write_generation(writer.data_dir, writer.spec, writer.embedder.dimension,
                           from_current=True, lock_timeout=writer.lock_timeout,
@@ -118,11 +122,7 @@ def update_index(
         for article in _unique(articles):
             digest = content_hash(article)
             stored = gen.store.find(article.url)
-            if (
-                stored is not None
-                and stored.content_hash == digest
-                and (stored.title == article.title and stored.published == article.published)
-            ):
+            if stored is not None and _same(stored, article, digest):
                 report.unchanged.append(article.url)
                 continue
             if stored is not None:
@@ -157,6 +157,35 @@ def update_index(
         gen.discard = not (fresh or report.removed or report.duplicates)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _all_unchanged(writer: Writer, articles: Sequence[Article]) -> UpdateReport | None:
+    """A report when the live index already holds every article as it is (a feed polled
+    again): then nothing is copied or written. None when anything is new or changed."""
+    name = current_generation(writer.data_dir)
+    if name is None:
+        return None
+    writer.spec.check(read_manifest(writer.data_dir / name), writer.data_dir)
+    store = Store(writer.data_dir / name / STORE, readonly=True)
+    try:
+        urls = []
+        for article in _unique(articles):
+            stored = store.find(article.url)
+            if stored is None or not _same(stored, article, content_hash(article)):
+                return None
+            urls.append(article.url)
+    finally:
+        store.close()
+    return UpdateReport(unchanged=urls)
+
+
+def _same(stored: StoredArticle, article: Article, digest: str) -> bool:
+    """Whether ``article`` is what the store holds under its URL. A copy found under another
+    outlet's URL keeps the stored article's title and date, so only its text counts."""
+    if stored.content_hash != digest:
+        return False
+    own = stored.url == article.url
+    return not own or (stored.title, stored.published) == (article.title, article.published)
 
 
 def _unique(articles: Sequence[Article]) -> list[Article]:

@@ -208,3 +208,13 @@ def test_answerer_sees_an_update_without_restart(writer: Writer) -> None:
     update_index(writer, [BRIDGE])
     answer = answerer.answer("suspension bridge closed cracks", as_of=date(2024, 12, 31))
     assert answer.results[0].url == BRIDGE.url
+
+
+def test_a_copy_under_another_headline_stays_a_copy(writer: Writer) -> None:
+    copy = _article("https://mirror.test/dam", DAM.paragraphs[0], title="Dam Finally Opens")
+    update_index(writer, [DAM, copy])
+    before = current_generation(writer.data_dir)
+    report = update_index(writer, [copy, DAM])  # a feed polled again
+    assert sorted(report.unchanged) == sorted([copy.url, DAM.url]) and not report.updated
+    assert current_generation(writer.data_dir) == before  # nothing was written
+    assert [a.title for a in reader(writer).store.list_articles()] == ["Dam Opens"]
