@@ -3,9 +3,9 @@
     python benchmarks/bench_core.py [--articles N] [--questions N] [--repeats N] [--quick]
 
 Build: ``build_index`` over news-like articles made from the QA sets, against
-``model.encode`` of exactly the texts the build embeds, with the same batch size, in
-alternating rounds of the same run; the ratio of the medians is what to compare across
-machines. Latency: questions asked one at a time of a warm answerer, each beside a bare
+``model.encode`` of exactly the texts the build embeds, with the same batch size, back to
+back in rounds of the same run; the ratios, not the seconds, compare across machines.
+Latency: questions asked one at a time of a warm answerer, each beside a bare
 ``model.encode`` of the question as the in-run baseline. Prints Markdown tables.
 """
 

@@ -17,7 +17,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.corpus import DEFAULT_SETS, load_eval_set, news_articles
+from corpus import DEFAULT_SETS, load_eval_set, news_articles
+
 from retrieval.articles import Article
 from retrieval.building import Writer, build_index
 from retrieval.chunking import ChunkSettings

@@ -153,8 +153,10 @@ class Answerer:
             closest=_distinct_articles(hits, 3),
             timings=timings,
         )
-        best = max((hit.similarity for hit in hits), default=-1.0)
+        # The gate looks at every candidate: reranking may push the closest passage down.
+        best = max((hit.similarity for hit in ranked), default=-1.0)
         if not question or best < self.settings.threshold:
+            timings["total_ms"] = (time.perf_counter() - started) * 1000
             return not_found
         mark = time.perf_counter()
         answer = self._compose(question, query, ranked, results, reference, context)

@@ -140,7 +140,7 @@ def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
     vectors: faiss.Index
     if base is None:
         vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        return Generation(build_dir, Store(build_dir / STORE), vectors)
+        return Generation(build_dir, Store(build_dir / STORE, durable=False), vectors)
     source = data_dir / base
     spec.check(read_manifest(source), data_dir)
     live = Store(source / STORE, readonly=True)
@@ -149,7 +149,7 @@ def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
     finally:
         live.close()
     vectors = faiss.read_index(str(source / VECTORS))
-    return Generation(build_dir, Store(build_dir / STORE), vectors)
+    return Generation(build_dir, Store(build_dir / STORE, durable=False), vectors)
 
 
 def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: IndexSpec,

@@ -78,13 +78,15 @@ def _summary(row: tuple) -> ArticleSummary:
 class Store:
     """SQLite tables of articles and passages; passage ids are the FAISS ids."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, durable: bool = True) -> None:
         self.path = path
         if readonly:
             uri = f"file:{path.resolve()}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         else:
             self._db = sqlite3.connect(path, check_same_thread=False)
+            if not durable:  # a generation being written is private, and is fsynced whole
+                self._db.execute("PRAGMA synchronous = OFF")
             self._db.executescript(SCHEMA)
         self._db.execute("PRAGMA foreign_keys = ON")
         self._lock = threading.Lock()

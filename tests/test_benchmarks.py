@@ -73,12 +73,14 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     """The benchmark modules, imported as `python benchmarks/<script>.py` sees them."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import bench_core
+    import bench_ingest
     import bench_threads
     import calibrate_gate
     import corpus
 
     return {
         "bench_core": bench_core,
+        "bench_ingest": bench_ingest,
         "bench_threads": bench_threads,
         "calibrate_gate": calibrate_gate,
         "corpus": corpus,
@@ -181,3 +183,14 @@ def test_bench_threads_prints_both_settings(
     for threads in ("1", "2"):
         cells = _row(output, threads)
         assert 0 < float(cells[1]) <= float(cells[2]) and float(cells[3]) > 0
+
+
+def test_bench_ingest_prints_index_and_add(
+    benchmarks: dict[str, ModuleType], tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--dataset", str(tiny_set), "--articles", "6", "--repeats", "1"]
+    assert benchmarks["bench_ingest"].main(argv) == 0
+    output = capsys.readouterr().out
+    index, add = _row(output, "index"), _row(output, "add")
+    assert float(index[1]) > 0 and float(add[1]) > 0
+    assert _row(output, "add again")[4].endswith("×")
