@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from corpus import AFTER_EVERYTHING, DEFAULT_SETS, load_eval_set, news_articles, sample_questions
+from corpus import (
+    AFTER_EVERYTHING,
+    DEFAULT_SETS,
+    dataset_parser,
+    load_eval_set,
+    news_articles,
+    sample_questions,
+)
 
 from retrieval.answerer import Answerer, AnswerSettings
 from retrieval.articles import Article
@@ -49,14 +56,7 @@ class BuildRound:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--dataset",
-        action="append",
-        type=Path,
-        metavar="PATH",
-        help="QA set file, repeatable (default: ../shared/eval/*.json)",
-    )
+    parser = dataset_parser(__doc__)
     parser.add_argument(
         "--articles",
         type=int,

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from corpus import DEFAULT_SETS, load_eval_set, news_articles
+from corpus import DEFAULT_SETS, dataset_parser, load_eval_set, news_articles
 
 from retrieval.articles import Article
 from retrieval.building import Writer, build_index
@@ -29,11 +29,12 @@ from retrieval.ingest import ingest
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = dataset_parser(__doc__)
     parser.add_argument("--articles", type=int, default=300, metavar="N")
-    parser.add_argument("--dataset", type=Path, nargs="+", default=list(DEFAULT_SETS))
     parser.add_argument("--repeats", type=int, default=3, metavar="N")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.dataset = args.dataset or list(DEFAULT_SETS)
+    return args
 
 
 def write_jsonl(articles: list[Article], path: Path) -> None:

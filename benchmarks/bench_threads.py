@@ -15,10 +15,9 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
-from corpus import DEFAULT_SETS, load_eval_set, news_articles, sample_questions
+from corpus import DEFAULT_SETS, dataset_parser, load_eval_set, news_articles, sample_questions
 
 from retrieval.embedding import SentenceTransformerEmbedder
 
@@ -28,14 +27,7 @@ BATCH = 128
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--dataset",
-        action="append",
-        type=Path,
-        metavar="PATH",
-        help="QA set file, repeatable (default: ../shared/eval/*.json)",
-    )
+    parser = dataset_parser(__doc__)
     parser.add_argument("--questions", type=int, default=100, metavar="N")
     parser.add_argument("--batches", type=int, default=6, metavar="N")
     parser.add_argument("--quick", action="store_true", help="10 questions, 2 batches")

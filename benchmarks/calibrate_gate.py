@@ -30,6 +30,7 @@ from corpus import (
     AFTER_EVERYTHING,
     DEFAULT_SETS,
     EvalSet,
+    dataset_parser,
     eval_articles,
     load_eval_set,
     passage_id,
@@ -83,14 +84,7 @@ class SeedResult:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--dataset",
-        action="append",
-        type=Path,
-        metavar="PATH",
-        help="QA set file, repeatable (default: ../shared/eval/*.json)",
-    )
+    parser = dataset_parser(__doc__)
     parser.add_argument(
         "--seeds",
         type=Path,

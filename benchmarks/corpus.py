@@ -7,6 +7,7 @@ licensed for non-commercial use only.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import re
@@ -191,3 +192,16 @@ def sample_questions(sets: list[EvalSet], count: int, *, seed: int = 0) -> list[
             if pool and len(chosen) < count:
                 chosen.append(pool.pop())
     return chosen
+
+
+def dataset_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line, with the --dataset option every benchmark takes."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    parser.add_argument(
+        "--dataset",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help="QA set file, repeatable (default: ../shared/eval/*.json)",
+    )
+    return parser
