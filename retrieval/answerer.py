@@ -123,6 +123,7 @@ class Answerer:
             recency_weight=self.settings.recency_weight if wants_recent(question) else 0.0,
             window=question_window(question, reference),
             window_weight=self.settings.window_weight,
+            merge_margin=self.settings.rerank_top,
         )
         terms = keyword_terms(f"{question} {context}" if context else question)
         ranked, hits = retrieve(reader, query, terms, reference, top_k, plan)
@@ -159,7 +160,7 @@ class Answerer:
             timings["total_ms"] = (time.perf_counter() - started) * 1000
             return not_found
         mark = time.perf_counter()
-        answer = self._compose(question, query, ranked, results, reference, context)
+        answer = self._compose(reader, question, query, ranked, results, reference, context)
         timings["compose_ms"] = (time.perf_counter() - mark) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         if answer is None:  # the chosen sentences do not bear on the question
@@ -169,6 +170,7 @@ class Answerer:
 
     def _compose(
         self,
+        reader: IndexReader,
         question: str,
         query: np.ndarray,
         ranked: list[Hit],
@@ -192,13 +194,7 @@ class Answerer:
             for rank, hit in enumerate(evidence)
             for position, sentence in enumerate(split_sentences(hit.passage.text))
         ]
-        # The title gives a short sentence ("Putin will then travel to Vietnam.") its subject.
-        sentence_vectors = self.embedder.encode(
-            [
-                embedding_text(evidence[c.passage_rank].passage.article.title, c.text)
-                for c in candidates
-            ]
-        )
+        sentence_vectors = self._sentence_vectors(reader, evidence, candidates)
         extra = content_words(context) if context else None
         scored = score_sentences(question, query, candidates, sentence_vectors, extra)
         chosen = pick_sentences(
@@ -234,6 +230,26 @@ class Answerer:
             as_of=newest,
             age_note=note,
         )
+
+    def _sentence_vectors(
+        self, reader: IndexReader, evidence: list[Hit], candidates: list[Candidate]
+    ) -> np.ndarray:
+        """The candidates' vectors: pooled when the passage was indexed, or encoded now for a
+        passage stored without them (an index built before they were kept)."""
+        stored = reader.store.sentence_vectors(hit.passage.id for hit in evidence)
+        counts = [sum(c.passage_rank == rank for c in candidates) for rank in range(len(evidence))]
+        parts = []
+        for rank, hit in enumerate(evidence):
+            vectors = stored.get(hit.passage.id)
+            if vectors is None or len(vectors) != counts[rank]:
+                # The title gives a short sentence ("Putin will then travel to Vietnam.") its
+                # subject.
+                title = hit.passage.article.title
+                vectors = self.embedder.encode(
+                    [embedding_text(title, c.text) for c in candidates if c.passage_rank == rank]
+                )
+            parts.append(vectors)
+        return np.vstack(parts) if parts else np.zeros((0, self.embedder.dimension), np.float32)
 
 
 def _distinct_articles(hits: list[Hit], limit: int) -> tuple[ArticleSummary, ...]:

@@ -15,6 +15,7 @@ from retrieval.embedding import Embedder
 from retrieval.errors import NewsbotError
 from retrieval.generations import Generation, write_generation
 from retrieval.index import STORE, IndexSpec, Manifest, current_generation, read_manifest
+from retrieval.pooling import pool, sentence_spans
 from retrieval.store import Store, StoredArticle
 from retrieval.urls import canonical_url, content_hash
 
@@ -92,9 +93,9 @@ def build_index(
     writer.check_passage_length()
     articles = _unique(articles)
     chunks = [chunk_article(a, chunking, embedder.count_tokens) for a in articles]
-    vectors = _embed(writer, articles, chunks)
+    embedded = _embed(writer, articles, chunks)
     with write_generation(data_dir, writer.spec, embedder.dimension, from_current=False) as gen:
-        _insert(gen, articles, chunks, vectors)
+        _insert(gen, articles, chunks, embedded)
     assert gen.manifest is not None
     return gen.manifest
 
@@ -147,13 +148,13 @@ def update_index(
             gen.remove(gen.store.remove_article(stored.id))
             report.removed.append(url)
         chunks = [chunk_article(a, writer.chunking, writer.embedder.count_tokens) for a in fresh]
-        vectors = _embed(writer, fresh, chunks)
-        _insert(gen, fresh, chunks, vectors)
+        embedded = _embed(writer, fresh, chunks)
+        _insert(gen, fresh, chunks, embedded)
         # Copies found within this batch point at articles inserted just now.
         for url, twin_url in batch_twins:
             gen.store.add_alias(url, gen.store.find(twin_url).id)  # type: ignore[union-attr]
         report.duplicates.extend(batch_twins)
-        report.passages = len(vectors)
+        report.passages = len(embedded.vectors)
         gen.discard = not (fresh or report.removed or report.duplicates)
     report.seconds = time.perf_counter() - started
     return report
@@ -210,29 +211,47 @@ def _with_url(article: Article, url: str) -> Article:
                    article.author)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Embedded:
+    """Passage vectors (one row each) and, per passage, its sentences' vectors."""
+
+    vectors: np.ndarray
+    sentences: list[np.ndarray]
+
+
 def _insert(gen: Generation, articles: Sequence[Article], chunks: list[list[Passage]],
-            vectors: np.ndarray) -> None:  # fmt: skip
+            embedded: Embedded) -> None:  # fmt: skip
     ids: list[int] = []
     for article, passages in zip(articles, chunks, strict=True):
-        ids.extend(gen.store.add_article(article, passages))
-    gen.add(ids, vectors)
+        first = len(ids)
+        sentences = embedded.sentences[first : first + len(passages)]
+        ids.extend(gen.store.add_article(article, passages, sentences))
+    gen.add(ids, embedded.vectors)
 
 
-def _embed(writer: Writer, articles: Sequence[Article], chunks: list[list[Passage]]) -> np.ndarray:
-    """Embed every passage (title as context), in length order to pad less per batch."""
-    texts = [
-        embedding_text(article.title, passage.text)
+def _embed(writer: Writer, articles: Sequence[Article], chunks: list[list[Passage]]) -> Embedded:
+    """Embed every passage (title as context), in length order to pad less per batch, and
+    pool its sentences' vectors out of the same forward pass."""
+    items = [
+        (embedding_text(article.title, passage.text), passage.text)
         for article, passages in zip(articles, chunks, strict=True)
         for passage in passages
     ]
-    vectors = np.zeros((len(texts), writer.embedder.dimension), dtype=np.float32)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = np.zeros((len(items), writer.embedder.dimension), dtype=np.float32)
+    sentences: list[np.ndarray] = [vectors[:0]] * len(items)
+    order = sorted(range(len(items)), key=lambda i: len(items[i][0]))
     started = time.perf_counter()
     for start in range(0, len(order), ENCODE_CHUNK):
         chunk = order[start : start + ENCODE_CHUNK]
-        vectors[chunk] = writer.embedder.encode(
-            [texts[i] for i in chunk], batch_size=writer.batch_size
+        tokens = writer.embedder.token_vectors(
+            [items[i][0] for i in chunk], batch_size=writer.batch_size
         )
+        for i, token_vectors in zip(chunk, tokens, strict=True):
+            text, passage_text = items[i]
+            start = len(text) - len(passage_text)  # the passage follows its title
+            pooled = pool(token_vectors, start, sentence_spans(passage_text))
+            vectors[i] = pooled.passage
+            sentences[i] = pooled.sentences
         if writer.progress is not None:
             done = min(start + ENCODE_CHUNK, len(order))
             writer.progress(
@@ -244,4 +263,4 @@ def _embed(writer: Writer, articles: Sequence[Article], chunks: list[list[Passag
                     elapsed=time.perf_counter() - started,
                 )
             )
-    return vectors
+    return Embedded(vectors, sentences)

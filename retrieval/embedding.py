@@ -18,6 +18,11 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 
 
+# A text's token embeddings (float32, one row per token, special tokens included) and the
+# character span of each token in the text ((0, 0) for special tokens).
+TokenVectors = tuple[np.ndarray, np.ndarray]
+
+
 class Embedder(Protocol):
     """What the index and the answerer need from an embedding model."""
 
@@ -35,6 +40,11 @@ class Embedder(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """How many input tokens the model would see for ``text`` (special tokens included)."""
+        ...
+
+    def token_vectors(self, texts: list[str], batch_size: int = 64) -> list[TokenVectors]:
+        """Per text, the un-pooled token embeddings and each token's character span; the
+        normalised mean of the rows is the text's ``encode`` vector."""
         ...
 
 
@@ -176,3 +186,35 @@ class SentenceTransformerEmbedder:
         with _ENCODE_LOCKS.setdefault(id(model), threading.Lock()):
             tokens = model.tokenizer(text, add_special_tokens=True, verbose=False)
         return len(tokens["input_ids"])
+
+    def token_vectors(self, texts: list[str], batch_size: int = 64) -> list[TokenVectors]:
+        """Token embeddings and character spans of ``texts``, truncated as ``encode`` does."""
+        if not texts:
+            return []
+        model = self.model
+        with _ENCODE_LOCKS.setdefault(id(model), threading.Lock()):
+            rows = model.encode(
+                texts,
+                batch_size=batch_size,
+                output_value="token_embeddings",
+                convert_to_numpy=False,
+                show_progress_bar=False,
+            )
+            spans = model.tokenizer(
+                texts,
+                add_special_tokens=True,
+                truncation=True,
+                max_length=self.max_tokens,
+                return_offsets_mapping=True,
+                verbose=False,
+            )["offset_mapping"]
+        result = []
+        for text, row, span in zip(texts, rows, spans, strict=True):
+            vectors = row.detach().float().cpu().numpy()
+            if len(vectors) != len(span):
+                raise ModelLoadError(
+                    f"model {self.name!r} gave {len(vectors)} token vectors for {len(span)} "
+                    f"tokens of a {len(text)}-character text"
+                )
+            result.append((vectors, np.asarray(span, dtype=np.int64).reshape(-1, 2)))
+        return result

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -93,6 +94,7 @@ def _boosted(hit: Hit, amount: float) -> Hit:
     return replace(hit, score=hit.score + amount, boost=hit.boost + amount)
 
 
+@lru_cache(maxsize=4096)  # the same passages come back for question after question
 def shingles(text: str) -> frozenset[tuple[str, ...]]:
     """The word trigrams of a text: copies of one story share most of theirs."""
     words = _WORD.findall(text.lower())
@@ -104,11 +106,19 @@ def overlap(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> flo
     return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
 
 
-def merge_copies(hits: list[Hit], threshold: float = COPY_OVERLAP) -> list[Hit]:
+def merge_copies(
+    hits: list[Hit], threshold: float = COPY_OVERLAP, keep: int | None = None
+) -> list[Hit]:
     """Hits (best first) with copies of a better hit's text from other articles folded
-    into it as ``also``: a syndicated agency story is shown once, "also reported by" …"""
+    into it as ``also``: a syndicated agency story is shown once, "also reported by" …
+
+    With ``keep``, folding stops once that many hits are kept and the rest follow as they
+    are: comparing every pair costs O(n²), and only the top of the list is shown or read.
+    """
     kept: list[tuple[Hit, frozenset[tuple[str, ...]]]] = []
-    for hit in hits:
+    for position, hit in enumerate(hits):
+        if keep is not None and len(kept) >= keep:
+            return [hit for hit, _ in kept] + hits[position:]
         mine = shingles(hit.passage.text)
         for index, (other, theirs) in enumerate(kept):
             url = hit.passage.article.url
@@ -132,6 +142,9 @@ class SearchPlan:
     recency_weight: float = 0.0
     window: Window | None = None
     window_weight: float = 0.1
+    # Hits beyond the top_k × per_article that may be shown are still folded, as far down as
+    # the answerer reads (evidence, reranking).
+    merge_margin: int = 20
 
 
 def fuse(method: str, dense: dict[int, float], keyword: dict[int, float],
@@ -192,7 +205,7 @@ def retrieve(
         if plan.window is not None:
             hits = boost_window(hits, plan.window, plan.window_weight)
         hits.sort(key=lambda hit: -hit.score)
-        hits = merge_copies(hits)
+        hits = merge_copies(hits, keep=top_k * plan.per_article + plan.merge_margin)
         collapsed = collapse_per_article(hits, plan.per_article, top_k)
         if len(collapsed) >= top_k or fetch >= reader.size:
             return hits, collapsed

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+import numpy as np
 
 from retrieval.articles import Article, ArticleSummary, Passage
 from retrieval.chunking import embedding_text
@@ -36,6 +38,14 @@ CREATE TABLE IF NOT EXISTS passages (
     article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     text TEXT NOT NULL
+);
+-- Each passage's sentence vectors (float16, one row per sentence of split_sentences), so
+-- that answering needs no encoding beyond the question's. Stores written before this table
+-- existed have none: the answerer then encodes the sentences itself.
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    passage_id INTEGER PRIMARY KEY REFERENCES passages(id) ON DELETE CASCADE,
+    sentences INTEGER NOT NULL,
+    vectors BLOB NOT NULL
 );
 -- BM25 over title and passage text (rowid = passage id), for keyword and hybrid search.
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(body, tokenize='porter unicode61');
@@ -97,8 +107,14 @@ class Store:
 
     # --- writing --------------------------------------------------------------------------
 
-    def add_article(self, article: Article, passages: Iterable[Passage]) -> list[int]:
-        """Insert an article and its passages; return the new passage ids in order."""
+    def add_article(
+        self,
+        article: Article,
+        passages: Iterable[Passage],
+        sentence_vectors: Sequence[np.ndarray] = (),
+    ) -> list[int]:
+        """Insert an article and its passages (with each passage's sentence vectors, when
+        given); return the new passage ids in order."""
         with self._lock, self._db:
             cursor = self._db.execute(
                 "INSERT INTO articles (url, title, source, author, published, paragraphs,"
@@ -129,6 +145,16 @@ class Store:
                     "INSERT INTO passages_fts (rowid, body) VALUES (?, ?)",
                     (ids[-1], embedding_text(article.title, passage.text)),
                 )
+            if sentence_vectors and len(sentence_vectors) != len(ids):
+                raise ValueError(f"{len(sentence_vectors)} sets of sentence vectors for "
+                                 f"{len(ids)} passages")  # fmt: skip
+            self._db.executemany(
+                "INSERT INTO sentence_vectors (passage_id, sentences, vectors) VALUES (?, ?, ?)",
+                [
+                    (i, len(v), np.ascontiguousarray(v, dtype=np.float16).tobytes())
+                    for i, v in zip(ids, sentence_vectors, strict=False)
+                ],
+            )
             return ids
 
     def add_alias(self, url: str, article_id: int) -> None:
@@ -187,6 +213,27 @@ class Store:
                 wanted,
             ).fetchall()
         return {row[0]: StoredPassage(row[0], row[1], row[2], _summary(row[3:])) for row in rows}
+
+    def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """The stored sentence vectors (float32, one row per sentence) of these passages;
+        passages stored without them are left out."""
+        wanted = [int(i) for i in ids]
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        try:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT passage_id, sentences, vectors FROM sentence_vectors"
+                    f" WHERE passage_id IN ({marks})",
+                    wanted,
+                ).fetchall()
+        except sqlite3.OperationalError:  # a store written before sentence vectors existed
+            return {}
+        return {
+            row[0]: np.frombuffer(row[2], dtype=np.float16).reshape(row[1], -1).astype(np.float32)
+            for row in rows
+        }
 
     def keyword_search(
         self, terms: Iterable[str], k: int, published_by: date

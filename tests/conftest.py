@@ -47,12 +47,23 @@ class HashingEmbedder:
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                bucket = int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension
-                vectors[row, bucket] += 1.0
+        for row, (tokens, _) in enumerate(self.token_vectors(texts)):
+            vectors[row] = tokens.sum(axis=0)
             vectors[row] /= max(float(np.linalg.norm(vectors[row])), 1e-9)
         return vectors
+
+    def token_vectors(self, texts: list[str], batch_size: int = 64) -> list:
+        """One one-hot row per word (its hashed bucket), with the word's character span."""
+        result = []
+        for text in texts:
+            words = list(re.finditer(r"\w+", text.lower()))
+            rows = np.zeros((max(len(words), 1), self.dimension), dtype=np.float32)
+            for row, word in enumerate(words):
+                digest = hashlib.md5(word.group().encode()).hexdigest()
+                rows[row, int(digest, 16) % self.dimension] = 1.0
+            spans = np.array([w.span() for w in words] or [(0, 0)], dtype=np.int64)
+            result.append((rows, spans))
+        return result
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2

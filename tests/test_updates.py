@@ -7,7 +7,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from retrieval.articles import Article
@@ -157,10 +156,10 @@ def test_a_failed_update_changes_nothing(writer: Writer, monkeypatch: pytest.Mon
     update_index(writer, [DAM])
     before = current_generation(writer.data_dir)
 
-    def broken(texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def broken(texts: list[str], batch_size: int = 64) -> list:
         raise RuntimeError("model crashed")
 
-    monkeypatch.setattr(writer.embedder, "encode", broken)
+    monkeypatch.setattr(writer.embedder, "token_vectors", broken)
     with pytest.raises(RuntimeError):
         update_index(writer, [BRIDGE], remove=[DAM.url])
     assert current_generation(writer.data_dir) == before
