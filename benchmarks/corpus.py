@@ -205,3 +205,13 @@ def dataset_parser(doc: str | None) -> argparse.ArgumentParser:
         help="QA set file, repeatable (default: ../shared/eval/*.json)",
     )
     return parser
+
+
+def int_list(text: str) -> list[int]:
+    """An argparse type: "1000,10000" as [1000, 10000]."""
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def eval_sets(args: argparse.Namespace) -> list[EvalSet]:
+    """The QA sets a benchmark's --dataset options name (default: the shared ones)."""
+    return [load_eval_set(path) for path in args.dataset or DEFAULT_SETS]

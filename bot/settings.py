@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     rerank_top: int = Field(20, ge=2, le=200)
     max_passage_tokens: int = Field(256, ge=32, le=8192)
     log_level: str = "WARNING"
+    batch_wait_ms: float = Field(5.0, ge=0.0, le=1000.0)
+    batch_max_questions: int = Field(64, ge=1, le=1024)
 
     # Keeping the news fresh
     feeds: StrList = ()

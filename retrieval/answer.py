@@ -61,3 +61,13 @@ class Answer:
     closest: tuple[ArticleSummary, ...] = ()
     age_note: str = ""
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question to answer, as of a date, after an earlier exchange (``context``)."""
+
+    text: str
+    top_k: int | None = None
+    as_of: date | None = None
+    context: str | None = None

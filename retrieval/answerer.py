@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.answer import NOT_FOUND_TEXT, Answer, Result
+from retrieval.answer import NOT_FOUND_TEXT, Answer, Question, Result
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
 from retrieval.citations import write_answer
@@ -101,19 +101,43 @@ class Answerer:
         ``context`` (an earlier question and answer of the same conversation) is blended
         into retrieval so that follow-ups like "where does he go after that?" work.
         """
-        question = " ".join(question.split())
-        reference = as_of or self._today()
-        top_k = top_k or self.settings.top_k
-        timings: dict[str, float] = {}
+        return self.answer_many([Question(question, top_k, as_of, context)])[0]
+
+    def answer_many(self, questions: Sequence[Question]) -> list[Answer]:
+        """Answer several questions, encoding them in one batch (questions that arrived
+        together: far cheaper than one model call each)."""
         started = time.perf_counter()
         reader = self.reader()
-        texts = [question, context] if context else [question]
-        vectors = self.embedder.encode(texts)
-        query = vectors[0]
-        if context:
-            query = query + self.settings.context_weight * vectors[1]
-            query = query / np.linalg.norm(query)
-        timings["encode_ms"] = (time.perf_counter() - started) * 1000
+        texts = [" ".join(q.text.split()) for q in questions]
+        contexts = [q.context for q in questions if q.context]
+        vectors = self.embedder.encode(texts + contexts) if texts else None
+        encode_ms = (time.perf_counter() - started) * 1000
+        answers = []
+        context_row = len(texts)
+        for row, (question, text) in enumerate(zip(questions, texts, strict=True)):
+            assert vectors is not None
+            query = vectors[row]
+            if question.context:
+                query = query + self.settings.context_weight * vectors[context_row]
+                query = query / np.linalg.norm(query)
+                context_row += 1
+            timings = {"encode_ms": encode_ms}
+            answers.append(self._answer_one(reader, question, text, query, timings, started))
+        return answers
+
+    def _answer_one(
+        self,
+        reader: IndexReader,
+        asked: Question,
+        question: str,
+        query: np.ndarray,
+        timings: dict[str, float],
+        started: float,
+    ) -> Answer:
+        """Retrieve and compose the answer to one question, its vector already encoded."""
+        reference = asked.as_of or self._today()
+        top_k = asked.top_k or self.settings.top_k
+        context = asked.context
         mark = time.perf_counter()
         plan = SearchPlan(
             method=self.settings.method,

@@ -39,9 +39,10 @@ CREATE TABLE IF NOT EXISTS passages (
     position INTEGER NOT NULL,
     text TEXT NOT NULL
 );
--- Each passage's sentence vectors (float16, one row per sentence of split_sentences), so
--- that answering needs no encoding beyond the question's. Stores written before this table
--- existed have none: the answerer then encodes the sentences itself.
+-- Each passage's sentence vectors (one row per sentence of split_sentences, int8 with a
+-- float32 scale per row: see pack_rows), so that answering needs no encoding beyond the
+-- question's. Stores written before this table existed have none: the answerer then
+-- encodes the sentences itself.
 CREATE TABLE IF NOT EXISTS sentence_vectors (
     passage_id INTEGER PRIMARY KEY REFERENCES passages(id) ON DELETE CASCADE,
     sentences INTEGER NOT NULL,
@@ -55,6 +56,7 @@ CREATE INDEX IF NOT EXISTS articles_by_hash ON articles(content_hash);
 CREATE INDEX IF NOT EXISTS urls_by_article ON article_urls(article_id);
 """
 _SUMMARY = "a.url, a.title, a.source, a.published, a.author"
+MMAP_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,22 @@ class StoredArticle:
     published: date
 
 
+def pack_rows(vectors: np.ndarray) -> bytes:
+    """Unit vectors as bytes: a float32 scale per row, then the rows as int8 (a quarter of
+    float32: sentence vectors are most of a store's size; cosines move by under 0.01)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    scales = np.maximum(np.abs(vectors).max(axis=1, initial=0.0), 1e-12) / 127
+    quantised = np.round(vectors / scales[:, None]).astype(np.int8)
+    return scales.astype(np.float32).tobytes() + quantised.tobytes()
+
+
+def unpack_rows(data: bytes, count: int) -> np.ndarray:
+    """The float32 rows that ``pack_rows`` packed."""
+    scales = np.frombuffer(data, dtype=np.float32, count=count)
+    quantised = np.frombuffer(data, dtype=np.int8, offset=4 * count).reshape(count, -1)
+    return quantised.astype(np.float32) * scales[:, None]
+
+
 def _summary(row: tuple) -> ArticleSummary:
     return ArticleSummary(
         url=row[0], title=row[1], source=row[2], published=date.fromisoformat(row[3]),
@@ -90,9 +108,14 @@ class Store:
 
     def __init__(self, path: Path, *, readonly: bool = False, durable: bool = True) -> None:
         self.path = path
+        self._readonly = readonly
+        self._newest: str | None = None
         if readonly:
             uri = f"file:{path.resolve()}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            # Read through the page cache rather than copying pages: keyword search at 100k
+            # passages went from 66 to 45 ms with it.
+            self._db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         else:
             self._db = sqlite3.connect(path, check_same_thread=False)
             if not durable:  # a generation being written is private, and is fsynced whole
@@ -151,8 +174,9 @@ class Store:
             self._db.executemany(
                 "INSERT INTO sentence_vectors (passage_id, sentences, vectors) VALUES (?, ?, ?)",
                 [
-                    (i, len(v), np.ascontiguousarray(v, dtype=np.float16).tobytes())
+                    (i, len(v), pack_rows(v))
                     for i, v in zip(ids, sentence_vectors, strict=False)
+                    if len(v)
                 ],
             )
             return ids
@@ -230,10 +254,7 @@ class Store:
                 ).fetchall()
         except sqlite3.OperationalError:  # a store written before sentence vectors existed
             return {}
-        return {
-            row[0]: np.frombuffer(row[2], dtype=np.float16).reshape(row[1], -1).astype(np.float32)
-            for row in rows
-        }
+        return {row[0]: unpack_rows(row[2], row[1]) for row in rows}
 
     def keyword_search(
         self, terms: Iterable[str], k: int, published_by: date
@@ -244,14 +265,35 @@ class Store:
         query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms if t)
         if not query:
             return []
-        with self._lock:
-            rows = self._db.execute(
+        if published_by.isoformat() >= self._newest_date():
+            # Nothing is too new: no join to the articles' dates, which cost as much as the
+            # BM25 ranking itself (27 against 66 ms at 100k passages).
+            sql = (
+                "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts"
+                " WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?"
+            )
+            arguments: tuple[object, ...] = (query, k)
+        else:
+            sql = (
                 "SELECT f.rowid, -bm25(passages_fts) AS score FROM passages_fts f"
                 " JOIN passages p ON p.id = f.rowid JOIN articles a ON a.id = p.article_id"
-                " WHERE passages_fts MATCH ? AND a.published <= ? ORDER BY score DESC LIMIT ?",
-                (query, published_by.isoformat(), k),
-            ).fetchall()
+                " WHERE passages_fts MATCH ? AND a.published <= ? ORDER BY score DESC LIMIT ?"
+            )
+            arguments = (query, published_by.isoformat(), k)
+        with self._lock:
+            rows = self._db.execute(sql, arguments).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
+
+    def _newest_date(self) -> str:
+        """The newest article's date (ISO); read once when the store cannot change."""
+        if self._newest is not None:
+            return self._newest
+        with self._lock:
+            newest = self._db.execute("SELECT MAX(published) FROM articles").fetchone()[0]
+        newest = newest or "0000-00-00"
+        if self._readonly:
+            self._newest = newest
+        return newest
 
     def list_articles(self) -> list[ArticleSummary]:
         """Every article, newest first, with the other URLs it is known by."""

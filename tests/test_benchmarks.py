@@ -72,13 +72,19 @@ def tiny_set(tmp_path: Path) -> Path:
 def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     """The benchmark modules, imported as `python benchmarks/<script>.py` sees them."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import bench_batching
     import bench_core
     import bench_ingest
+    import bench_scale
+    import bench_startup
     import bench_threads
     import calibrate_gate
     import corpus
 
     return {
+        "bench_batching": bench_batching,
+        "bench_scale": bench_scale,
+        "bench_startup": bench_startup,
         "bench_core": bench_core,
         "bench_ingest": bench_ingest,
         "bench_threads": bench_threads,
@@ -194,3 +200,37 @@ def test_bench_ingest_prints_index_and_add(
     index, add = _row(output, "index"), _row(output, "add")
     assert float(index[1]) > 0 and float(add[1]) > 0
     assert _row(output, "add again")[4].endswith("×")
+
+
+def test_bench_scale_quick_prints_latency_per_size(
+    benchmarks: dict[str, ModuleType], tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--quick", "--dataset", str(tiny_set), "--real", "4"]
+    assert benchmarks["bench_scale"].main(argv) == 0
+    output = capsys.readouterr().out
+    for size in ("100", "400"):  # --quick's sizes
+        row = _row(output, size)
+        baseline, total = (float(cell.split(" / ")[0]) for cell in row[2:4])
+        assert baseline > 0 and total > 0 and float(row[-1]) > 0
+
+
+def test_bench_batching_quick_prints_throughput_per_level(
+    benchmarks: dict[str, ModuleType], tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--quick", "--dataset", str(tiny_set)]
+    assert benchmarks["bench_batching"].main(argv) == 0
+    output = capsys.readouterr().out
+    one, four = _row(output, "1"), _row(output, "4")  # --quick's levels
+    assert float(one[1]) > 0 and float(four[2]) > 0 and float(four[3]) > 0
+    assert four[5].split(", ")[1] != "1"  # four questions at once did form a batch
+
+
+def test_bench_startup_quick_times_each_process(
+    benchmarks: dict[str, ModuleType], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert benchmarks["bench_startup"].main(["--quick"]) == 0
+    output = capsys.readouterr().out
+    names = ("`newsbot --help`", "`newsbot ask` end to end", "`newsbot telegram` to ready",
+             "`newsbot telegram` to its first reply", "first answer", "open the index")  # fmt: skip
+    for name in names:
+        assert float(_row(output, name)[1]) > 0

@@ -138,7 +138,9 @@ def build_application(
         .build()
     )
     app.bot_data[SERVICES_KEY] = Services(
-        answerer=OffLoopAnswerer(answerer),
+        answerer=OffLoopAnswerer(
+            answerer, wait_ms=settings.batch_wait_ms, max_batch=settings.batch_max_questions
+        ),
         store=ConversationStore(settings.data_dir / DATABASE_NAME),
         access=AccessPolicy(
             chat_ids=frozenset(settings.telegram_allowed_chat_ids),

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from bot.telegram import build_application
-from retrieval.answer import NOT_FOUND_TEXT, Answer, Citation
+from retrieval.answer import NOT_FOUND_TEXT, Answer, Citation, Question
 from retrieval.articles import ArticleSummary
 
 TOKEN = "4242:SECRET-test-token"
@@ -53,6 +53,7 @@ class FakeAnswerer:
     reply: Callable[[str], Answer] = lambda q: found(q, "Putin visits Pyongyang. [1]", SEED)
     articles: list[ArticleSummary] = field(default_factory=lambda: [SEED])
     calls: list[tuple[str, str | None]] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(
@@ -66,6 +67,11 @@ class FakeAnswerer:
         with self._lock:
             self.calls.append((question, context))
         return self.reply(question)
+
+    def answer_many(self, questions: Sequence[Question]) -> list[Answer]:
+        with self._lock:
+            self.batches.append(len(questions))
+        return [self.answer(q.text, context=q.context) for q in questions]
 
     def list_articles(self) -> list[ArticleSummary]:
         return list(self.articles)

@@ -193,3 +193,32 @@ def test_a_rejected_token_fails_without_repeating_it(
         api.close()
     assert str(failure.value) == "Telegram rejected NEWSBOT_TELEGRAM_TOKEN"
     assert TOKEN not in caplog.text
+
+
+async def test_questions_arriving_together_are_answered_in_one_batch(
+    bot: Harness, answerer: FakeAnswerer
+) -> None:
+    await asyncio.gather(*(bot.send(text_update(CHAT + n, f"Question {n}?")) for n in range(12)))
+    assert sorted(q for q, _ in answerer.calls) == sorted(f"Question {n}?" for n in range(12))
+    assert max(answerer.batches) > 1 and sum(answerer.batches) == 12
+    for n in range(12):
+        assert len(bot.messages(CHAT + n)) == 1
+
+
+async def test_a_failing_question_fails_alone_in_its_batch(
+    bot: Harness, answerer: FakeAnswerer
+) -> None:
+    normal = answerer.reply
+
+    def fail_one(question: str) -> Answer:
+        if question == "bad":
+            raise RuntimeError("index went away")
+        return normal(question)
+
+    answerer.reply = fail_one
+    await asyncio.gather(bot.send(text_update(CHAT, "bad")), bot.send(text_update(CHAT + 1, "ok")),
+                         bot.send(text_update(CHAT + 2, "fine")))  # fmt: skip
+    assert answerer.batches[0] == 3  # one batch, which failed, then each on its own
+    assert "Putin visits Pyongyang" not in bot.messages(CHAT)[0]["text"]
+    for chat in (CHAT + 1, CHAT + 2):
+        assert "Putin visits Pyongyang" in bot.messages(chat)[0]["text"]

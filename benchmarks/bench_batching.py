@@ -1,0 +1,151 @@
+"""Many questions at once: batched answering against answering them one by one.
+
+    python benchmarks/bench_batching.py [--concurrency 1,10,50,100] [--repeats N] [--quick]
+
+For each level N, N questions arrive together at the bot's batching answerer
+(`bot.telegram.answerer.OffLoopAnswerer`, as a group chat's burst reaches it): the time until
+the last is answered gives the throughput, and each question's time from arrival to answer
+its latency. The baseline, in the same round, answers the same N questions one by one with
+the same warm answerer. Rounds alternate the two; medians over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from corpus import (
+    AFTER_EVERYTHING,
+    dataset_parser,
+    eval_sets,
+    int_list,
+    news_articles,
+    sample_questions,
+)
+
+from bot.telegram.answerer import OffLoopAnswerer
+from retrieval.answer import Answer, Question
+from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.articles import ArticleSummary
+from retrieval.building import build_index
+from retrieval.chunking import ChunkSettings
+from retrieval.embedding import SentenceTransformerEmbedder
+from retrieval.index import IndexSpec
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = dataset_parser(__doc__)
+    parser.add_argument("--concurrency", type=int_list, default="1,10,50,100",
+                        help="questions arriving at once")  # fmt: skip
+    parser.add_argument("--articles", type=int, default=450, help="articles indexed (~2,500 "
+                        "passages)")  # fmt: skip
+    parser.add_argument("--repeats", type=int, default=5, help="rounds per level")
+    parser.add_argument("--wait-ms", type=float, default=5.0, help="the batcher's wait")
+    parser.add_argument("--quick", action="store_true", help="a tiny run: 12 articles, 1 round")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.articles, args.repeats, args.concurrency = 12, 1, [1, 4]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the index, run the rounds, print the table."""
+    args = parse_args(argv)
+    sets = eval_sets(args)
+    embedder, chunking = SentenceTransformerEmbedder(), ChunkSettings()
+    load = os.getloadavg()[0]
+    questions = sample_questions(sets, max(args.concurrency) * 2, seed=2)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-batching-") as directory:
+        data_dir = Path(directory)
+        build_index(data_dir, news_articles(sets, args.articles), embedder, chunking)
+        answerer = _Dated(Answerer(data_dir, embedder, IndexSpec(embedder.name, chunking),
+                                   AnswerSettings()))  # fmt: skip
+        for question in questions[:5]:  # warm: model, index, caches
+            answerer.answer(question)
+        passages = answerer.inner.reader().size
+        for level in args.concurrency:
+            asked = (questions * (level // len(questions) + 1))[:level]
+            one_by_one, batched, latencies, sizes = [], [], [], []
+            for _ in range(args.repeats):
+                one_by_one.append(_one_by_one(answerer, asked))
+                seconds, waits, batches = asyncio.run(_batched(answerer, asked, args.wait_ms))
+                batched.append(seconds)
+                latencies.extend(waits)
+                sizes.extend(batches)
+            rows.append((level, one_by_one, batched, latencies, sizes))
+    print(f"command: `python benchmarks/bench_batching.py {' '.join(argv or sys.argv[1:])}`\n")
+    print(f"{passages:,} passages; {args.repeats} rounds per level, medians; batcher wait "
+          f"{args.wait_ms:g} ms; 1-minute load average {load:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end (2 cores)\n")  # fmt: skip
+    print(_table(rows))
+    return 0
+
+
+class _Dated:
+    """The answerer as the bot uses it, every question asked after every article."""
+
+    def __init__(self, inner: Answerer) -> None:
+        self.inner = inner
+
+    def answer(self, question: str, *, context: str | None = None, **_: object) -> Answer:
+        return self.inner.answer(question, context=context, as_of=AFTER_EVERYTHING)
+
+    def answer_many(self, questions: Sequence[Question]) -> list[Answer]:
+        return self.inner.answer_many([replace(q, as_of=AFTER_EVERYTHING) for q in questions])
+
+    def list_articles(self) -> list[ArticleSummary]:
+        return self.inner.list_articles()
+
+    def stats(self) -> dict[str, int]:
+        return self.inner.stats()
+
+
+def _one_by_one(answerer: _Dated, questions: list[str]) -> float:
+    started = time.perf_counter()
+    for question in questions:
+        answerer.answer(question)
+    return time.perf_counter() - started
+
+
+async def _batched(answerer: _Dated, questions: list[str],
+                   wait_ms: float) -> tuple[float, list[float], list[int]]:  # fmt: skip
+    batcher = OffLoopAnswerer(answerer, wait_ms=wait_ms)  # type: ignore[arg-type]
+    started = time.perf_counter()
+
+    async def ask(question: str) -> float:
+        await batcher.answer(question)
+        return time.perf_counter() - started
+
+    waits = await asyncio.gather(*(ask(q) for q in questions))
+    return time.perf_counter() - started, [w * 1000 for w in waits], batcher.batch_sizes
+
+
+def _table(rows: list[tuple[int, list[float], list[float], list[float], list[int]]]) -> str:
+    lines = [
+        "| questions at once | one by one: questions/s (baseline) | batched: questions/s "
+        "| throughput ratio | batched latency p50 / p99 ms | batch sizes (median, max) |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for level, one_by_one, batched, latencies, sizes in rows:
+        base = level / float(np.median(one_by_one))
+        fast = level / float(np.median(batched))
+        p50, p99 = np.percentile(latencies, [50, 99])
+        lines.append(
+            f"| {level} | {base:.1f} | {fast:.1f} | {fast / base:.2f} | {p50:.0f} / {p99:.0f} "
+            f"| {np.median(sizes):.0f}, {max(sizes)} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
