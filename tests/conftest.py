@@ -72,6 +72,12 @@ def embedder() -> SentenceTransformerEmbedder:
 
 
 @pytest.fixture(scope="session")
+def onnx_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export cache for the session: the model is exported (and quantised) once."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
 def seed_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
     """A data directory holding an index of seeds/ built with the real model."""
     data_dir = tmp_path_factory.mktemp("seed-data")
