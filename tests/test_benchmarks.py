@@ -73,6 +73,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     """The benchmark modules, imported as `python benchmarks/<script>.py` sees them."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import bench_core
+    import bench_encoder
     import bench_ingest
     import bench_threads
     import calibrate_gate
@@ -80,6 +81,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
 
     return {
         "bench_core": bench_core,
+        "bench_encoder": bench_encoder,
         "bench_ingest": bench_ingest,
         "bench_threads": bench_threads,
         "calibrate_gate": calibrate_gate,
@@ -194,3 +196,27 @@ def test_bench_ingest_prints_index_and_add(
     index, add = _row(output, "index"), _row(output, "add")
     assert float(index[1]) > 0 and float(add[1]) > 0
     assert _row(output, "add again")[4].endswith("×")
+
+
+def test_bench_encoder_compares_the_three_backends(
+    benchmarks: dict[str, ModuleType],
+    tiny_set: Path,
+    onnx_cache_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--quick", "--dataset", str(tiny_set), "--cache-dir", str(onnx_cache_dir)]
+    assert benchmarks["bench_encoder"].main(argv) == 0
+    output = capsys.readouterr().out
+    assert "command: `python benchmarks/bench_encoder.py --quick" in output
+    assert _row(output, "torch")[2] == "1.00"  # the baseline's ratio to itself
+    for backend in ("onnx", "onnx-int8"):
+        rate, ratio, p50, p99, startup = (float(c) for c in _row(output, backend)[1:6])
+        assert rate > 0 and ratio > 0 and 0 < p50 <= p99 and startup > 0
+    quality = [line.strip("|").split("|") for line in output.splitlines()
+               if line.startswith("| tiny_qa |")]  # fmt: skip
+    assert [cells[1].strip() for cells in quality] == ["torch", "onnx", "onnx-int8"]
+    for cells in quality:
+        assert cells[2].strip() == "3" and float(cells[4]) > 0  # questions (--quick), hit@5
+    assert float(quality[1][6]) == 0.0  # fp32 ONNX ranks as torch does
+    assert re.search(r"^onnx: \d+\.\d\d× torch throughput, .* (met|not met)$", output, re.M)
+    assert re.search(r"^Batch sizes with [a-z0-9-]+ .*: 2: \d+\.\d, 4: \d+\.\d", output, re.M)
