@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from bot.settings import Settings
 from retrieval.answerer import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
-from retrieval.embedding import SentenceTransformerEmbedder
+from retrieval.embedding import Embedder, SentenceTransformerEmbedder
 from retrieval.index import IndexSpec
 from retrieval.reranking import CrossEncoderReranker
 
@@ -31,9 +32,24 @@ def chunk_settings(settings: Settings) -> ChunkSettings:
     return ChunkSettings(max_tokens=settings.max_passage_tokens)
 
 
-def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    """The configured embedding model (loaded lazily, on first use)."""
-    return SentenceTransformerEmbedder(settings.embedding_model)
+def make_embedder(settings: Settings) -> Embedder:
+    """The configured embedding model on the configured backend (loaded lazily, on first use)."""
+    if settings.embedding_backend == "torch":
+        return SentenceTransformerEmbedder(settings.embedding_model)
+    from retrieval.onnx_embedding import OnnxEmbedder  # keeps onnxruntime off the torch path
+
+    return OnnxEmbedder(
+        settings.embedding_model,
+        cache_dir=settings.model_cache_dir or default_model_cache(),
+        int8=settings.embedding_backend == "onnx-int8",
+    )
+
+
+def default_model_cache() -> Path:
+    """Where exported models are kept unless NEWSBOT_MODEL_CACHE_DIR says otherwise: the
+    user's cache, shared by every data directory (an export takes seconds and torch)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "newsbot" / "models"
 
 
 def answer_settings(settings: Settings, **overrides: object) -> AnswerSettings:
@@ -53,7 +69,7 @@ def answer_settings(settings: Settings, **overrides: object) -> AnswerSettings:
 
 def make_answerer(
     settings: Settings,
-    embedder: SentenceTransformerEmbedder | None = None,
+    embedder: Embedder | None = None,
     data_dir: Path | None = None,
     **overrides: object,
 ) -> Answerer:

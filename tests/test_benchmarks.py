@@ -74,6 +74,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import bench_batching
     import bench_core
+    import bench_encoder
     import bench_ingest
     import bench_scale
     import bench_startup
@@ -86,6 +87,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
         "bench_scale": bench_scale,
         "bench_startup": bench_startup,
         "bench_core": bench_core,
+        "bench_encoder": bench_encoder,
         "bench_ingest": bench_ingest,
         "bench_threads": bench_threads,
         "calibrate_gate": calibrate_gate,
@@ -234,3 +236,27 @@ def test_bench_startup_quick_times_each_process(
              "`newsbot telegram` to its first reply", "first answer", "open the index")  # fmt: skip
     for name in names:
         assert float(_row(output, name)[1]) > 0
+
+
+def test_bench_encoder_compares_the_three_backends(
+    benchmarks: dict[str, ModuleType],
+    tiny_set: Path,
+    onnx_cache_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--quick", "--dataset", str(tiny_set), "--cache-dir", str(onnx_cache_dir)]
+    assert benchmarks["bench_encoder"].main(argv) == 0
+    output = capsys.readouterr().out
+    assert "command: `python benchmarks/bench_encoder.py --quick" in output
+    assert _row(output, "torch")[2] == "1.00"  # the baseline's ratio to itself
+    for backend in ("onnx", "onnx-int8"):
+        rate, ratio, p50, p99, startup = (float(c) for c in _row(output, backend)[1:6])
+        assert rate > 0 and ratio > 0 and 0 < p50 <= p99 and startup > 0
+    quality = [line.strip("|").split("|") for line in output.splitlines()
+               if line.startswith("| tiny_qa |")]  # fmt: skip
+    assert [cells[1].strip() for cells in quality] == ["torch", "onnx", "onnx-int8"]
+    for cells in quality:
+        assert cells[2].strip() == "3" and float(cells[4]) > 0  # questions (--quick), hit@5
+    assert float(quality[1][6]) == 0.0  # fp32 ONNX ranks as torch does
+    assert re.search(r"^onnx: \d+\.\d\d× torch throughput, .* (met|not met)$", output, re.M)
+    assert re.search(r"^Batch sizes with [a-z0-9-]+ .*: 2: \d+\.\d, 4: \d+\.\d", output, re.M)
