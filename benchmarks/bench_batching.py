@@ -27,6 +27,7 @@ from corpus import (
     dataset_parser,
     eval_sets,
     int_list,
+    make_embedder,
     news_articles,
     sample_questions,
 )
@@ -37,13 +38,12 @@ from retrieval.answerer import Answerer, AnswerSettings
 from retrieval.articles import ArticleSummary
 from retrieval.building import build_index
 from retrieval.chunking import ChunkSettings
-from retrieval.embedding import SentenceTransformerEmbedder
 from retrieval.index import IndexSpec
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = dataset_parser(__doc__)
+    parser = dataset_parser(__doc__, backend=True)
     parser.add_argument("--concurrency", type=int_list, default="1,10,50,100",
                         help="questions arriving at once")  # fmt: skip
     parser.add_argument("--articles", type=int, default=450, help="articles indexed (~2,500 "
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Build the index, run the rounds, print the table."""
     args = parse_args(argv)
     sets = eval_sets(args)
-    embedder, chunking = SentenceTransformerEmbedder(), ChunkSettings()
+    embedder, chunking = make_embedder(args), ChunkSettings()
     load = os.getloadavg()[0]
     questions = sample_questions(sets, max(args.concurrency) * 2, seed=2)
     rows = []

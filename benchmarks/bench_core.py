@@ -28,6 +28,7 @@ from corpus import (
     DEFAULT_SETS,
     dataset_parser,
     load_eval_set,
+    make_embedder,
     news_articles,
     sample_questions,
 )
@@ -36,7 +37,7 @@ from retrieval.answerer import Answerer, AnswerSettings
 from retrieval.articles import Article
 from retrieval.building import BuildProgress, build_index
 from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
-from retrieval.embedding import SentenceTransformerEmbedder
+from retrieval.embedding import Embedder, SentenceTransformerEmbedder
 from retrieval.index import IndexSpec
 
 
@@ -56,7 +57,7 @@ class BuildRound:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = dataset_parser(__doc__)
+    parser = dataset_parser(__doc__, backend=True)
     parser.add_argument(
         "--articles",
         type=int,
@@ -107,8 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = sample_questions(sets, args.questions)
     # A small set is asked round and round; the first few questions are asked once more to warm up.
     questions = [questions[i % len(questions)] for i in range(args.questions)]
-    embedder = SentenceTransformerEmbedder()
+    embedder = make_embedder(args)
     if args.threads:
+        if not isinstance(embedder, SentenceTransformerEmbedder):
+            print("error: --threads sets torch's threads: use it with --backend torch",
+                  file=sys.stderr)  # fmt: skip
+            return 2
         embedder.model  # noqa: B018 - torch loads the embedder's way (OpenMP settings first)
         import torch
 
@@ -134,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         answerer = Answerer(data_dir, embedder, spec, AnswerSettings())
         latency = _latencies(answerer, embedder, questions[: args.warmup], questions)
     print(f"command: `{command}`\n")
-    print(_environment(embedder, len(articles), len(texts)))
+    print(_environment(embedder, args.backend, len(articles), len(texts)))
     print(f"1-minute load average (2 cores): {load_before:.1f} at the start, "
           f"{os.getloadavg()[0]:.1f} at the end\n")  # fmt: skip
     if rounds:
@@ -143,7 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _raw_encode(embedder: SentenceTransformerEmbedder, texts: list[str], batch_size: int) -> None:
+def _raw_encode(embedder: Embedder, texts: list[str], batch_size: int) -> None:
+    if not isinstance(embedder, SentenceTransformerEmbedder):  # ONNX: encode is the model call
+        embedder.encode(texts, batch_size=batch_size)
+        return
     # The same call the embedder makes, straight to the model.
     embedder.model.encode(
         texts,
@@ -155,7 +163,7 @@ def _raw_encode(embedder: SentenceTransformerEmbedder, texts: list[str], batch_s
 
 
 def _build_round(
-    embedder: SentenceTransformerEmbedder,
+    embedder: Embedder,
     articles: list[Article],
     texts: list[str],
     data_dir: Path,
@@ -208,7 +216,7 @@ class Latencies:
 
 def _latencies(
     answerer: Answerer,
-    embedder: SentenceTransformerEmbedder,
+    embedder: Embedder,
     warmup: list[str],
     questions: list[str],
 ) -> Latencies:
@@ -234,14 +242,20 @@ def _latencies(
     return Latencies(wall, baseline, encode, search, compose, answered)
 
 
-def _environment(embedder: SentenceTransformerEmbedder, articles: int, passages: int) -> str:
-    import sentence_transformers
-    import torch
+def _environment(embedder: Embedder, backend: str, articles: int, passages: int) -> str:
+    if backend == "torch":
+        import sentence_transformers
+        import torch
 
+        runtime = (f"{torch.get_num_threads()} torch threads, torch {torch.__version__}, "
+                   f"sentence-transformers {sentence_transformers.__version__}")  # fmt: skip
+    else:
+        import onnxruntime
+
+        runtime = f"onnxruntime {onnxruntime.__version__} ({backend})"
     return (
-        f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, "
-        f"torch {torch.__version__}, sentence-transformers {sentence_transformers.__version__}, "
-        f"model {embedder.name}; corpus: {articles} articles, {passages} passages"
+        f"machine: {platform.machine()}, {runtime}, model {embedder.name}; corpus: {articles} "
+        f"articles, {passages} passages"
     )
 
 

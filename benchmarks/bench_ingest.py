@@ -17,19 +17,18 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from corpus import DEFAULT_SETS, dataset_parser, load_eval_set, news_articles
+from corpus import DEFAULT_SETS, dataset_parser, load_eval_set, make_embedder, news_articles
 
 from retrieval.articles import Article
 from retrieval.building import Writer, build_index
 from retrieval.chunking import ChunkSettings
-from retrieval.embedding import SentenceTransformerEmbedder
 from retrieval.fetch import Fetcher
 from retrieval.ingest import ingest
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
-    parser = dataset_parser(__doc__)
+    parser = dataset_parser(__doc__, backend=True)
     parser.add_argument("--articles", type=int, default=300, metavar="N")
     parser.add_argument("--repeats", type=int, default=3, metavar="N")
     args = parser.parse_args(argv)
@@ -57,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     command = shlex.join(["python", "benchmarks/bench_ingest.py", *(argv or sys.argv[1:])])
     articles = news_articles([load_eval_set(p) for p in args.dataset], args.articles)
-    embedder = SentenceTransformerEmbedder()
+    embedder = make_embedder(args)
     embedder.encode(["warm up"])
     rows: dict[str, list[float]] = {"index": [], "add": [], "add again (unchanged)": []}
     passages = 0

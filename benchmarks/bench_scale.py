@@ -33,6 +33,7 @@ from corpus import (
     dataset_parser,
     eval_sets,
     int_list,
+    make_embedder,
     news_articles,
     sample_questions,
 )
@@ -41,7 +42,7 @@ from retrieval.answerer import Answerer, AnswerSettings
 from retrieval.articles import Article, Passage
 from retrieval.building import build_index
 from retrieval.chunking import ChunkSettings
-from retrieval.embedding import SentenceTransformerEmbedder
+from retrieval.embedding import Embedder
 from retrieval.generations import write_generation
 from retrieval.index import IndexSpec, open_index
 from retrieval.pooling import normalise
@@ -52,7 +53,7 @@ FILLER_PASSAGES_PER_ARTICLE = 5
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = dataset_parser(__doc__)
+    parser = dataset_parser(__doc__, backend=True)
     parser.add_argument("--sizes", type=int_list, default="1000,10000,100000",
                         help="passage counts")  # fmt: skip
     parser.add_argument("--real", type=int, default=180,
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Build each size, time the questions, print the table."""
     args = parse_args(argv)
     sets = eval_sets(args)
-    embedder, chunking = SentenceTransformerEmbedder(), ChunkSettings()
+    embedder, chunking = make_embedder(args), ChunkSettings()
     spec = IndexSpec(embedder.name, chunking)
     questions = sample_questions(sets, args.questions + args.warmup, seed=1)
     load = os.getloadavg()[0]
@@ -154,7 +155,7 @@ def _pick(sentences: list[tuple[str, np.ndarray]], rng: random.Random) -> list: 
             return pick
 
 
-def _measure(answerer: Answerer, embedder: SentenceTransformerEmbedder, questions: list[str],
+def _measure(answerer: Answerer, embedder: Embedder, questions: list[str],
              warmup: int, size: int, fill_s: float) -> dict[str, object]:  # fmt: skip
     for question in questions[:warmup]:
         answerer.answer(question, as_of=AFTER_EVERYTHING)

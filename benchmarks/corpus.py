@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from retrieval.articles import Article
+from retrieval.embedding import Embedder
 from retrieval.sentences import split_sentences
 
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -194,9 +195,17 @@ def sample_questions(sets: list[EvalSet], count: int, *, seed: int = 0) -> list[
     return chosen
 
 
-def dataset_parser(doc: str | None) -> argparse.ArgumentParser:
-    """A benchmark's command line, with the --dataset option every benchmark takes."""
+def dataset_parser(doc: str | None, *, backend: bool = False) -> argparse.ArgumentParser:
+    """A benchmark's command line, with the --dataset option every benchmark takes (and
+    --backend, for those that run the model as the app does)."""
     parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+    if backend:
+        parser.add_argument(
+            "--backend",
+            choices=("onnx", "torch", "onnx-int8"),
+            default="onnx",
+            help="how the model runs, as NEWSBOT_EMBEDDING_BACKEND (default onnx, the app's)",
+        )
     parser.add_argument(
         "--dataset",
         action="append",
@@ -215,3 +224,12 @@ def int_list(text: str) -> list[int]:
 def eval_sets(args: argparse.Namespace) -> list[EvalSet]:
     """The QA sets a benchmark's --dataset options name (default: the shared ones)."""
     return [load_eval_set(path) for path in args.dataset or DEFAULT_SETS]
+
+
+def make_embedder(args: argparse.Namespace) -> Embedder:
+    """The bundled model on the --backend the command line names, as the app makes it."""
+    from bot.app import make_embedder as app_embedder
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, embedding_backend=args.backend)  # type: ignore[call-arg]
+    return app_embedder(settings)
