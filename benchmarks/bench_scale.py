@@ -59,6 +59,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--real", type=int, default=180,
                         help="real articles in every size (~1,000 passages)")  # fmt: skip
     parser.add_argument("--questions", type=int, default=300, help="questions per size")
+    parser.add_argument("--methods", default="hybrid,dense",
+                        help="retrieval methods to time at each size")  # fmt: skip
     parser.add_argument("--warmup", type=int, default=10, help="untimed questions first")
     parser.add_argument("--quick", action="store_true",
                         help="a tiny run: 12 real articles, 100 and 400 passages")  # fmt: skip
@@ -91,8 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             added = _add_filler(data_dir, spec, embedder.dimension, sentences,
                                 size - real_passages)  # fmt: skip
             fill_s = time.perf_counter() - started
-            answerer = Answerer(data_dir, embedder, spec, AnswerSettings())
-            rows.append(_measure(answerer, embedder, questions, args.warmup, size, fill_s))
+            for method in args.methods.split(","):
+                answerer = Answerer(data_dir, embedder, spec, AnswerSettings(method=method))
+                row = _measure(answerer, embedder, questions, args.warmup, size, fill_s)
+                rows.append({**row, "method": method})
             print(f"size {size}: {real_passages} real + {added} filler passages, filled in "
                   f"{fill_s:.1f} s", file=sys.stderr)  # fmt: skip
             shutil.rmtree(data_dir)
@@ -186,14 +190,15 @@ def _table(rows: list[dict[str, object]]) -> str:
 
     lines = [
         "p50 / p99 in ms per question:\n",
-        "| passages | index | bare encode (baseline) | answer() | encode | search | compose "
-        "| answer / baseline p50 |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| passages | index | method | bare encode (baseline) | answer() | encode | search "
+        "| compose | answer / baseline p50 |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         ratio = np.median(row["total"]) / np.median(row["baseline"])  # type: ignore[arg-type]
         lines.append(
-            f"| {row['size']:,} | {row['index']} | {cell(row['baseline'])} | {cell(row['total'])} "
+            f"| {row['size']:,} | {row['index']} | {row['method']} | {cell(row['baseline'])} "
+            f"| {cell(row['total'])} "
             f"| {cell(row['encode_ms'])} | {cell(row['search_ms'])} | {cell(row['compose_ms'])} "
             f"| {ratio:.2f} |"
         )

@@ -212,8 +212,10 @@ def test_bench_scale_quick_prints_latency_per_size(
     output = capsys.readouterr().out
     for size in ("100", "400"):  # --quick's sizes
         row = _row(output, size)
-        baseline, total = (float(cell.split(" / ")[0]) for cell in row[2:4])
+        assert row[2] == "hybrid"  # then dense, in a row of its own
+        baseline, total = (float(cell.split(" / ")[0]) for cell in row[3:5])
         assert baseline > 0 and total > 0 and float(row[-1]) > 0
+    assert sum(line.startswith("| 400 |") for line in output.splitlines()) == 2
 
 
 def test_bench_batching_quick_prints_throughput_per_level(
