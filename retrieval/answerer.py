@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -105,16 +105,18 @@ class Answerer:
 
     def answer_many(self, questions: Sequence[Question]) -> list[Answer]:
         """Answer several questions, encoding them in one batch (questions that arrived
-        together: far cheaper than one model call each)."""
+        together, as in a group chat's burst). A question asked more than once in the batch
+        (same words, date and context) is answered once."""
         started = time.perf_counter()
         reader = self.reader()
-        texts = [" ".join(q.text.split()) for q in questions]
-        contexts = [q.context for q in questions if q.context]
-        vectors = self.embedder.encode(texts + contexts) if texts else None
+        asked = [replace(q, text=" ".join(q.text.split())) for q in questions]
+        distinct = list(dict.fromkeys(asked))
+        contexts = [q.context for q in distinct if q.context]
+        vectors = self.embedder.encode([q.text for q in distinct] + contexts) if distinct else None
         encode_ms = (time.perf_counter() - started) * 1000
-        answers = []
-        context_row = len(texts)
-        for row, (question, text) in enumerate(zip(questions, texts, strict=True)):
+        answers: dict[Question, Answer] = {}
+        context_row = len(distinct)
+        for row, question in enumerate(distinct):
             assert vectors is not None
             query = vectors[row]
             if question.context:
@@ -122,19 +124,19 @@ class Answerer:
                 query = query / np.linalg.norm(query)
                 context_row += 1
             timings = {"encode_ms": encode_ms}
-            answers.append(self._answer_one(reader, question, text, query, timings, started))
-        return answers
+            answers[question] = self._answer_one(reader, question, query, timings, started)
+        return [replace(answers[q], timings=dict(answers[q].timings)) for q in asked]
 
     def _answer_one(
         self,
         reader: IndexReader,
         asked: Question,
-        question: str,
         query: np.ndarray,
         timings: dict[str, float],
         started: float,
     ) -> Answer:
         """Retrieve and compose the answer to one question, its vector already encoded."""
+        question = asked.text
         reference = asked.as_of or self._today()
         top_k = asked.top_k or self.settings.top_k
         context = asked.context

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -101,34 +102,44 @@ def shingles(text: str) -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(words[i : i + 3]) for i in range(len(words) - 2))
 
 
-def overlap(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
-    """Cosine of two shingle sets (0: nothing shared, 1: the same text)."""
-    return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
-
-
 def merge_copies(
     hits: list[Hit], threshold: float = COPY_OVERLAP, keep: int | None = None
 ) -> list[Hit]:
     """Hits (best first) with copies of a better hit's text from other articles folded
     into it as ``also``: a syndicated agency story is shown once, "also reported by" …
 
-    With ``keep``, folding stops once that many hits are kept and the rest follow as they
-    are: comparing every pair costs O(n²), and only the top of the list is shown or read.
+    Two texts are copies when the cosine of their word-trigram sets reaches ``threshold``.
+    Shared trigrams are counted through an index of the kept hits' trigrams, not pair by
+    pair. With ``keep``, folding stops once that many hits are kept and the rest follow as
+    they are: only the top of the list is shown or read.
     """
-    kept: list[tuple[Hit, frozenset[tuple[str, ...]]]] = []
+    kept: list[Hit] = []
+    sizes: list[int] = []
+    owners: dict[tuple[str, ...], list[int]] = {}
     for position, hit in enumerate(hits):
         if keep is not None and len(kept) >= keep:
-            return [hit for hit, _ in kept] + hits[position:]
+            return kept + hits[position:]
         mine = shingles(hit.passage.text)
-        for index, (other, theirs) in enumerate(kept):
-            url = hit.passage.article.url
-            if url != other.passage.article.url and overlap(mine, theirs) >= threshold:
-                if all(a.url != url for a in other.also):
-                    kept[index] = (replace(other, also=(*other.also, hit.passage.article)), theirs)
-                break
-        else:
-            kept.append((hit, mine))
-    return [hit for hit, _ in kept]
+        shared = Counter(index for shingle in mine for index in owners.get(shingle, ()))
+        url = hit.passage.article.url
+        copy_of = next(
+            (
+                index
+                for index in sorted(shared)
+                if kept[index].passage.article.url != url
+                and shared[index] / math.sqrt(len(mine) * sizes[index]) >= threshold
+            ),
+            None,
+        )
+        if copy_of is None:
+            for shingle in mine:
+                owners.setdefault(shingle, []).append(len(kept))
+            kept.append(hit)
+            sizes.append(len(mine))
+        elif all(a.url != url for a in kept[copy_of].also):
+            original = kept[copy_of]
+            kept[copy_of] = replace(original, also=(*original.also, hit.passage.article))
+    return kept
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from retrieval.answer import Question
 from retrieval.answerer import Answerer, AnswerSettings
 from retrieval.articles import Article
 from retrieval.building import Writer, build_index, update_index
@@ -144,3 +145,21 @@ def test_packed_rows_keep_their_direction() -> None:
     back = unpack_rows(data, 6)
     cosines = np.sum(back * rows, axis=1) / np.linalg.norm(back, axis=1)
     assert cosines.min() > 0.999
+
+
+def test_a_batch_encodes_once_and_answers_repeats_once(seed_copy: Path, embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    answerer = Answerer(seed_copy, counting, IndexSpec(embedder.name, ChunkSettings()))
+    asked = [Question("Where will Putin go after North Korea?"),
+             Question("When is Putin visiting  Pyongyang?"),
+             Question("Where will Putin go after North Korea?"),
+             Question("Who won the 2018 FIFA World Cup?")]  # fmt: skip
+    answers = answerer.answer_many(asked)
+    assert counting.encoded == ["Where will Putin go after North Korea?",
+                                "When is Putin visiting Pyongyang?",
+                                "Who won the 2018 FIFA World Cup?"]  # fmt: skip
+    one_by_one = [answerer.answer(q.text) for q in asked]
+    assert [a.text for a in answers] == [a.text for a in one_by_one]
+    assert "Vietnam" in answers[0].text and answers[0] == answers[2]
+    assert answers[0].timings is not answers[2].timings
+    assert not answers[3].answered

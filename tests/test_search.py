@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import random
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from retrieval.articles import Article, ArticleSummary, Passage
-from retrieval.search import Hit, merge_copies
+from retrieval.search import Hit, merge_copies, shingles
 from retrieval.store import Store, StoredPassage
 
 STORY = "The central bank raised its main rate by half a point on Thursday to fight inflation."
@@ -47,3 +50,39 @@ def test_keyword_search_leaves_out_articles_after_the_date(tmp_path: Path) -> No
     assert sorted(i for i, _ in store.keyword_search(["dam"], 10, date(2024, 5, 20))) == [1, 2]
     assert store.keyword_search(["dam"], 10, date(2024, 4, 1)) == []
     store.close()
+
+
+def _pairwise_reference(hits: list[Hit], threshold: float = 0.5) -> list[tuple[int, list[str]]]:
+    """The definition, pair by pair: (kept passage id, sources folded into it)."""
+    kept: list[tuple[Hit, list[str]]] = []
+    for hit in hits:
+        mine = shingles(hit.passage.text)
+        for other, folded in kept:
+            theirs = shingles(other.passage.text)
+            cosine = (
+                len(mine & theirs) / math.sqrt(len(mine) * len(theirs)) if mine and theirs else 0
+            )
+            if hit.passage.article.url != other.passage.article.url and cosine >= threshold:
+                if hit.passage.article.source not in folded:
+                    folded.append(hit.passage.article.source)
+                break
+        else:
+            kept.append((hit, []))
+    return [(hit.passage.id, folded) for hit, folded in kept]
+
+
+def test_merging_through_the_trigram_index_matches_the_pairwise_definition() -> None:
+    rng = random.Random(5)
+    pieces = [STORY, "Rain is expected all week in the north of the country.",
+              "The minister said the plan would be ready by the end of the year.",
+              "Shares in the company fell sharply after the report was published."]  # fmt: skip
+    for _ in range(30):
+        hits = []
+        for number in range(1, 25):
+            text = " ".join(rng.sample(pieces, rng.randint(1, 3)))
+            hits.append(_hit(number if rng.random() < 0.8 else 1, text, 1 - number / 100))
+        hits = [replace(h, passage=replace(h.passage, id=n)) for n, h in enumerate(hits)]
+        merged = merge_copies(hits)
+        assert [(h.passage.id, [a.source for a in h.also]) for h in merged] == (
+            _pairwise_reference(hits)
+        )
