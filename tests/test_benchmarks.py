@@ -73,6 +73,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     """The benchmark modules, imported as `python benchmarks/<script>.py` sees them."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import bench_core
+    import bench_index
     import bench_ingest
     import bench_threads
     import calibrate_gate
@@ -80,6 +81,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
 
     return {
         "bench_core": bench_core,
+        "bench_index": bench_index,
         "bench_ingest": bench_ingest,
         "bench_threads": bench_threads,
         "calibrate_gate": calibrate_gate,
@@ -194,3 +196,26 @@ def test_bench_ingest_prints_index_and_add(
     index, add = _row(output, "index"), _row(output, "add")
     assert float(index[1]) > 0 and float(add[1]) > 0
     assert _row(output, "add again")[4].endswith("×")
+
+
+def test_bench_index_prints_flat_against_approximate(
+    benchmarks: dict[str, ModuleType],
+    tiny_set: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--dataset", str(tiny_set), "--sizes", "3000", "--queries", "7", "--flat-queries",
+            "5", "--sweep-queries", "7", "--no-model", "--cache", str(tmp_path)]  # fmt: skip
+    assert benchmarks["bench_index"].main(argv) == 0
+    output = capsys.readouterr().out
+    assert output.count("### realistic, 3,000 passages, 7 queries (flat: 5)") == 1
+    assert output.count("### random, 3,000 passages, 7 queries (flat: 5)") == 1
+    flat, ivf, hnsw = _row(output, "flat (baseline)"), _row(output, "ivf"), _row(output, "hnsw")
+    assert flat[2] == "1544" and flat[7:] == ["1.000", "1.000"]  # 384 floats and an id
+    assert int(ivf[2]) < 600 < int(flat[2]) < int(hnsw[2])  # 8-bit codes; a graph on top
+    for row in (flat, ivf, hnsw):
+        assert 0 < float(row[3]) <= float(row[4])  # RSS of the loading process, and its peak
+        assert 0 < float(row[5]) <= float(row[6]) and 0 <= float(row[8]) <= 1
+    policy = benchmarks["bench_index"].DEFAULT_POLICY
+    assert _row(output, f"{policy.nprobe} (default)") and _row(output, f"{policy.ef_search} (def")
+    assert _row(output, "3,000")[1:] and "load average at the end" in output
