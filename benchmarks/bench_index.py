@@ -26,7 +26,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from corpus import dataset_parser, load_eval_set
+from corpus import DEFAULT_SETS, dataset_parser, load_eval_set
 from vector_sets import VectorSet, clustered, embed_real, uniform
 
 from retrieval.indextype import DEFAULT_POLICY, HNSW_NEIGHBOURS, IndexPolicy
@@ -35,7 +35,7 @@ from retrieval.vectors import build, configure, list_total
 ROOT = Path(__file__).resolve().parents[1]
 K = 50  # what the answerer fetches for one question (search.retrieve)
 NPROBES = (4, 8, 16, 32, 64, 128)
-EF_SEARCHES = (16, 32, 64, 128, 256)
+EF_SEARCHES = (16, 32, 64, 128, 256, 512, 1024)
 FLAT_SIZES = (25_000, 50_000, 100_000, 200_000)
 
 
@@ -61,10 +61,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-model", action="store_true", help="measure RSS without the model")
     parser.add_argument("--rss-of", help=argparse.SUPPRESS)  # the child process's mode
     args = parser.parse_args(argv)
-    args.dataset = args.dataset or [
-        Path(__file__).resolve().parents[2] / "shared" / "eval" / name
-        for name in ("xquad_en.json", "rgb_en_fact.json")
-    ]
+    args.dataset = args.dataset or list(DEFAULT_SETS)
     return args
 
 
@@ -149,6 +146,10 @@ def _measure(data: VectorSet, args: argparse.Namespace) -> str:
     lines.append(f"\nA fresh process without an index: RSS {bare[0]:.0f} MB, "
                  f"peak {bare[1]:.0f} MB ({loaded}).")  # fmt: skip
     lines.extend(_sweeps(indexes, queries[: args.sweep_queries], exact))
+    lines += ["", *THREADS_HEADER]
+    for kind, index in indexes.items():
+        if kind != "flat":
+            lines.append(_by_threads(_label(kind, index), index, queries[: args.flat_queries]))
     return "\n".join(lines) + "\n"
 
 
@@ -208,29 +209,37 @@ def _sweeps(indexes: dict[str, faiss.Index], queries: np.ndarray, exact: np.ndar
     return lines
 
 
+THREADS_HEADER = [
+    "| index | 1 thread p50 ms | 1 thread p99 ms | 2 threads p50 ms | 2 threads p99 ms |",
+    "|---|---:|---:|---:|---:|",
+]
+
+
+def _by_threads(name: str, index: faiss.Index, queries: np.ndarray) -> str:
+    """A row of single-query p50/p99 with one FAISS thread and with two, the two in turn
+    query by query."""
+    default = faiss.omp_get_max_threads()
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for query in queries:
+        for threads in times:
+            faiss.omp_set_num_threads(threads)
+            started = time.perf_counter()
+            index.search(query[None, :], K)
+            times[threads].append((time.perf_counter() - started) * 1000)
+    faiss.omp_set_num_threads(default)
+    cells = [f"{v:.2f}" for t in times.values() for v in np.percentile(t, [50, 99])]
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
 def _flat_by_size(data: VectorSet, count: int) -> str:
-    """Flat search time on the first N passages, with one FAISS thread and two: where flat
-    stops answering in a few milliseconds (the default flat limit)."""
+    """Flat search time on the first N passages: where flat stops answering in a few
+    milliseconds (the default flat limit)."""
     queries = data.queries[:count]
-    threads = faiss.omp_get_max_threads()
-    lines = [
-        f"### flat search by size ({data.name} set, {len(queries)} queries, k={K})",
-        "",
-        "| passages | 1 thread p50 ms | 1 thread p99 ms | 2 threads p50 ms | 2 threads p99 ms |",
-        "|---:|---:|---:|---:|---:|",
-    ]
+    lines = [f"### flat search by size ({data.name} set, {len(queries)} queries, k={K})", ""]
+    lines += THREADS_HEADER
     for size in [s for s in FLAT_SIZES if s <= len(data.passages)] or [len(data.passages)]:
         index = build("flat", np.arange(size, dtype=np.int64), data.passages[:size])
-        times: dict[int, list[float]] = {1: [], 2: []}
-        for query in queries:  # the two thread counts in turn, query by query
-            for count_threads in times:
-                faiss.omp_set_num_threads(count_threads)
-                started = time.perf_counter()
-                index.search(query[None, :], K)
-                times[count_threads].append((time.perf_counter() - started) * 1000)
-        cells = [f"{v:.2f}" for t in times.values() for v in np.percentile(t, [50, 99])]
-        lines.append(f"| {size:,} | " + " | ".join(cells) + " |")
-    faiss.omp_set_num_threads(threads)
+        lines.append(_by_threads(f"flat, {size:,} passages", index, queries))
     return "\n".join(lines)
 
 

@@ -11,15 +11,18 @@ import math
 from dataclasses import dataclass
 
 INDEX_TYPES = ("auto", "flat", "ivf", "hnsw")
-# Flat search reads every vector for every question: about 10 ms per 100,000 passages with
-# one FAISS thread on this 2-core machine, and 4-6 times that with two threads while other
-# jobs run. Above 50,000 it no longer answers in a few milliseconds, while IVF at that size
-# still finds 0.99 of the exact top 10 with the default nprobe.
+# Flat search reads every vector for every question. Measured in two runs on 2 shared cores
+# (1-minute load 1-5), single queries, p50: 2.5-5.4 ms at 50,000 passages and 8.7-9.6 ms at
+# 100,000 with one FAISS thread; 9-30 ms and 18-46 ms with FAISS's default of two (the
+# second thread often waits for a core). Above 50,000 flat no longer answers in a few
+# milliseconds even at best, while IVF searches a million in about 1 ms at recall@10 0.98.
 FLAT_MAX_PASSAGES = 50_000
-# Inverted lists probed per query: the smallest count that gave recall@10 >= 0.95 against
-# exact search on realistic vectors at 100k and 1M passages, with p50 well under 5 ms.
+# Inverted lists probed per query. On realistic vectors recall@10 levels off at 0.984 from
+# 16 probes at 1M passages and at 0.988 from 64 at 100k; 64 costs 0.8 ms p50 at 1M, and
+# leaves a margin for vectors less clustered than the benchmark's (see its README section).
 IVF_NPROBE = 64
-# HNSW candidate list length at search time, chosen the same way.
+# HNSW candidate list length at search time: recall@10 0.98 at 100k realistic passages,
+# 0.84 at 1M (0.89 at 256), so ``auto`` never picks HNSW; 128 costs 0.3 ms p50 at 1M.
 HNSW_EF_SEARCH = 128
 HNSW_NEIGHBOURS = 32  # graph degree M: FAISS's usual choice for ~400-dimensional vectors
 # An IVF index is retrained (new centroids from all its vectors) once the corpus has grown
