@@ -11,6 +11,7 @@ from retrieval.answerer import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder
 from retrieval.index import IndexSpec
+from retrieval.indextype import IndexPolicy
 from retrieval.reranking import CrossEncoderReranker
 
 
@@ -30,6 +31,16 @@ def configure_logging(settings: Settings) -> None:
 def chunk_settings(settings: Settings) -> ChunkSettings:
     """How passages are cut, from the settings."""
     return ChunkSettings(max_tokens=settings.max_passage_tokens)
+
+
+def index_policy(settings: Settings) -> IndexPolicy:
+    """Which kind of vector index to keep, and how to search it, from the settings."""
+    return IndexPolicy(
+        kind=settings.index_type,
+        flat_max_passages=settings.flat_max_passages,
+        nprobe=settings.ivf_nprobe,
+        ef_search=settings.hnsw_ef_search,
+    )
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -78,7 +89,7 @@ def make_answerer(
     return Answerer(
         data_dir or settings.data_dir,
         embedder,
-        IndexSpec(model=embedder.name, chunking=chunk_settings(settings)),
+        IndexSpec(embedder.name, chunk_settings(settings), index_policy(settings)),
         answer_settings(settings, **overrides),
         reranker=CrossEncoderReranker(settings.reranker_model) if settings.reranker_model else None,
     )

@@ -42,7 +42,7 @@ class ProgressPrinter:
 
 def make_writer(settings: Settings, progress: ProgressPrinter | None = None) -> Writer:
     """A writer for the configured data directory and model, telling the user if it waits."""
-    from bot.app import chunk_settings, make_embedder
+    from bot.app import chunk_settings, index_policy, make_embedder
     from retrieval.building import Writer
 
     def waiting() -> None:
@@ -50,12 +50,12 @@ def make_writer(settings: Settings, progress: ProgressPrinter | None = None) -> 
               file=sys.stderr, flush=True)  # fmt: skip
 
     return Writer(settings.data_dir, make_embedder(settings), chunk_settings(settings),
-                  progress=progress, on_wait=waiting)  # fmt: skip
+                  progress=progress, on_wait=waiting, index=index_policy(settings))  # fmt: skip
 
 
 def index_command(settings: Settings, paths: list[Path], existing: bool = False) -> int:
     """Rebuild the index from scratch from ``paths`` (and, with ``existing``, what it holds)."""
-    from bot.app import chunk_settings, make_embedder
+    from bot.app import chunk_settings, index_policy, make_embedder
     from retrieval.building import build_index
     from retrieval.index import STORE, current_generation
     from retrieval.loading import load_articles
@@ -68,7 +68,8 @@ def index_command(settings: Settings, paths: list[Path], existing: bool = False)
         store.close()
     progress = ProgressPrinter(sys.stderr)
     manifest = build_index(settings.data_dir, articles, make_embedder(settings),
-                           chunk_settings(settings), progress=progress)  # fmt: skip
+                           chunk_settings(settings), progress=progress,
+                           index=index_policy(settings))  # fmt: skip
     elapsed = progress.last_elapsed or 1e-9
     print(
         f"Indexed {manifest.articles} articles, {manifest.passages} passages "

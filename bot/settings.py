@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from retrieval.indextype import FLAT_MAX_PASSAGES, HNSW_EF_SEARCH, IVF_NPROBE
+
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 IdList = Annotated[tuple[int, ...], NoDecode]
@@ -39,6 +41,12 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     batch_wait_ms: float = Field(5.0, ge=0.0, le=1000.0)
     batch_max_questions: int = Field(64, ge=1, le=1024)
+
+    # Large corpora (the defaults' measurements are in retrieval/indextype.py)
+    index_type: Literal["auto", "flat", "ivf", "hnsw"] = "auto"
+    flat_max_passages: int = Field(FLAT_MAX_PASSAGES, ge=0)
+    ivf_nprobe: int = Field(IVF_NPROBE, ge=1, le=65_536)
+    hnsw_ef_search: int = Field(HNSW_EF_SEARCH, ge=1, le=4096)
 
     # Keeping the news fresh
     feeds: StrList = ()

@@ -15,6 +15,7 @@ from retrieval.embedding import Embedder
 from retrieval.errors import NewsbotError
 from retrieval.generations import Generation, write_generation
 from retrieval.index import STORE, IndexSpec, Manifest, current_generation, read_manifest
+from retrieval.indextype import DEFAULT_POLICY, IndexPolicy
 from retrieval.pooling import pool, sentence_spans
 from retrieval.store import Store, StoredArticle
 from retrieval.urls import canonical_url, content_hash
@@ -61,11 +62,12 @@ class Writer:
     progress: ProgressCallback | None = None
     lock_timeout: float | None = None
     on_wait: Callable[[], None] | None = None
+    index: IndexPolicy = DEFAULT_POLICY
 
     @property
     def spec(self) -> IndexSpec:
         """The manifest fields a generation written by this writer carries."""
-        return IndexSpec(self.embedder.name, self.chunking)
+        return IndexSpec(self.embedder.name, self.chunking, self.index)
 
     def check_passage_length(self) -> None:
         """Refuse passages longer than the model reads (the rest would be dropped silently)."""
@@ -85,11 +87,12 @@ def build_index(
     *,
     batch_size: int = 64,
     progress: ProgressCallback | None = None,
+    index: IndexPolicy = DEFAULT_POLICY,
 ) -> Manifest:
     """Build a new generation from ``articles`` alone and make it the live one."""
     if not articles:
         raise NewsbotError("no articles to index")
-    writer = Writer(data_dir, embedder, chunking, batch_size, progress)
+    writer = Writer(data_dir, embedder, chunking, batch_size, progress, index=index)
     writer.check_passage_length()
     articles = _unique(articles)
     chunks = [chunk_article(a, chunking, embedder.count_tokens) for a in articles]

@@ -35,29 +35,45 @@ from retrieval.index import (
     current_generation,
     read_manifest,
 )
+from retrieval.indextype import IndexPolicy
 from retrieval.store import Store
+from retrieval.vectors import empty_flat, fit, kind_of, list_total, remove
 
 
 class Generation:
     """A generation being written: its store and vectors, private until committed."""
 
-    def __init__(self, directory: Path, store: Store, vectors: faiss.Index) -> None:
+    def __init__(
+        self, directory: Path, store: Store, vectors: faiss.Index, trained_on: int = 0
+    ) -> None:
         self.directory = directory
         self.store = store
         self.vectors = vectors
+        self.trained_on = trained_on  # passages the IVF lists were trained at (0: not IVF)
         self.discard = False  # set when there turned out to be nothing to commit
         self.manifest: Manifest | None = None  # set once committed
+        self._removed: list[int] = []
 
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
         """Add passage vectors under their store ids."""
+        self._apply_removals()
         if ids:
             self.vectors.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: list[int]) -> None:
         """Take passage vectors out of the index."""
-        if ids:
-            # faiss' Python wrapper takes an id array here (its stubs only know selectors).
-            self.vectors.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
+        # Collected and applied in one go: HNSW removes by rebuilding its whole graph.
+        self._removed.extend(ids)
+
+    def finish(self, policy: IndexPolicy) -> None:
+        """Apply what is pending and give the vectors the kind ``policy`` wants at this size."""
+        self._apply_removals()
+        self.vectors, self.trained_on = fit(self.vectors, policy, self.trained_on)
+
+    def _apply_removals(self) -> None:
+        if self._removed:
+            self.vectors = remove(self.vectors, self._removed)
+            self._removed = []
 
 
 @contextmanager
@@ -137,23 +153,25 @@ def write_generation(
 
 def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
            dimension: int) -> Generation:  # fmt: skip
-    vectors: faiss.Index
     if base is None:
-        vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        return Generation(build_dir, Store(build_dir / STORE, durable=False), vectors)
+        # Empty generations start exact; ``Generation.finish`` converts them if they grow.
+        return Generation(build_dir, Store(build_dir / STORE, durable=False), empty_flat(dimension))
     source = data_dir / base
-    spec.check(read_manifest(source), data_dir)
+    manifest = read_manifest(source)
+    spec.check(manifest, data_dir)
     live = Store(source / STORE, readonly=True)
     try:
         live.copy_to(build_dir / STORE)
     finally:
         live.close()
     vectors = faiss.read_index(str(source / VECTORS))
-    return Generation(build_dir, Store(build_dir / STORE, durable=False), vectors)
+    store = Store(build_dir / STORE, durable=False)
+    return Generation(build_dir, store, vectors, manifest.trained_passages)
 
 
 def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: IndexSpec,
             dimension: int) -> Manifest:  # fmt: skip
+    generation.finish(spec.policy)
     faiss.write_index(generation.vectors, str(build_dir / VECTORS))
     counts = Store(build_dir / STORE, readonly=True)
     totals = counts.counts()
@@ -174,6 +192,9 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         articles=totals["articles"],
         passages=totals["passages"],
+        index_type=kind_of(generation.vectors),
+        ivf_lists=list_total(generation.vectors),
+        trained_passages=generation.trained_on,
     )
     (build_dir / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     _fsync_tree(build_dir)

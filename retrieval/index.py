@@ -24,7 +24,9 @@ import numpy as np
 
 from retrieval.chunking import ChunkSettings
 from retrieval.errors import IndexMismatchError, IndexMissingError
+from retrieval.indextype import DEFAULT_POLICY, IndexPolicy
 from retrieval.store import Store
+from retrieval.vectors import configure
 
 FORMAT_VERSION = 3
 CURRENT = "CURRENT"
@@ -35,10 +37,12 @@ STORE = "store.sqlite"
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """What an index must have been built with for the current settings to read it."""
+    """What an index must have been built with for the current settings to read it, and
+    how its vectors are kept and searched (any kind of index reads with any policy)."""
 
     model: str
     chunking: ChunkSettings
+    policy: IndexPolicy = DEFAULT_POLICY
 
     def check(self, manifest: Manifest, where: Path) -> None:
         """Raise IndexMismatchError if ``manifest`` was built differently."""
@@ -70,15 +74,22 @@ class Manifest:
     built_at: str
     articles: int
     passages: int
+    # Added with approximate indexes; manifests written before them describe flat indexes.
+    index_type: str = "flat"
+    ivf_lists: int = 0
+    trained_passages: int = 0  # passages the IVF lists were trained at
 
 
 class IndexReader:
     """A loaded generation: FAISS vectors plus the store, read-only."""
 
-    def __init__(self, directory: Path, manifest: Manifest) -> None:
+    def __init__(
+        self, directory: Path, manifest: Manifest, policy: IndexPolicy = DEFAULT_POLICY
+    ) -> None:
         self.directory = directory
         self.manifest = manifest
         self.vectors = faiss.read_index(str(directory / VECTORS))
+        configure(self.vectors, policy)
         self.store = Store(directory / STORE, readonly=True)
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -149,4 +160,4 @@ def open_index(data_dir: Path, spec: IndexSpec) -> IndexReader:
             f"the index in {directory} is unreadable ({exc}): run `newsbot index` to rebuild it"
         ) from None
     spec.check(manifest, data_dir)
-    return IndexReader(directory, manifest)
+    return IndexReader(directory, manifest, spec.policy)

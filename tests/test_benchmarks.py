@@ -75,6 +75,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     import bench_batching
     import bench_core
     import bench_encoder
+    import bench_index
     import bench_ingest
     import bench_scale
     import bench_startup
@@ -88,6 +89,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
         "bench_startup": bench_startup,
         "bench_core": bench_core,
         "bench_encoder": bench_encoder,
+        "bench_index": bench_index,
         "bench_ingest": bench_ingest,
         "bench_threads": bench_threads,
         "calibrate_gate": calibrate_gate,
@@ -262,3 +264,26 @@ def test_bench_encoder_compares_the_three_backends(
     assert float(quality[1][6]) == 0.0  # fp32 ONNX ranks as torch does
     assert re.search(r"^onnx: \d+\.\d\d× torch throughput, .* (met|not met)$", output, re.M)
     assert re.search(r"^Batch sizes with [a-z0-9-]+ .*: 2: \d+\.\d, 4: \d+\.\d", output, re.M)
+
+
+def test_bench_index_prints_flat_against_approximate(
+    benchmarks: dict[str, ModuleType],
+    tiny_set: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--dataset", str(tiny_set), "--sizes", "3000", "--queries", "7", "--flat-queries",
+            "5", "--sweep-queries", "7", "--no-model", "--cache", str(tmp_path)]  # fmt: skip
+    assert benchmarks["bench_index"].main(argv) == 0
+    output = capsys.readouterr().out
+    assert output.count("### realistic, 3,000 passages, 7 queries (flat: 5)") == 1
+    assert output.count("### random, 3,000 passages, 7 queries (flat: 5)") == 1
+    flat, ivf, hnsw = _row(output, "flat (baseline)"), _row(output, "ivf"), _row(output, "hnsw")
+    assert flat[2] == "1544" and flat[7:] == ["1.000", "1.000"]  # 384 floats and an id
+    assert int(ivf[2]) < 600 < int(flat[2]) < int(hnsw[2])  # 8-bit codes; a graph on top
+    for row in (flat, ivf, hnsw):
+        assert 0 < float(row[3]) <= float(row[4])  # RSS of the loading process, and its peak
+        assert 0 < float(row[5]) <= float(row[6]) and 0 <= float(row[8]) <= 1
+    policy = benchmarks["bench_index"].DEFAULT_POLICY
+    assert _row(output, f"{policy.nprobe} (default)") and _row(output, f"{policy.ef_search} (def")
+    assert len(_row(output, "flat, 3,000 passages")) == 5 and "load average at the end" in output

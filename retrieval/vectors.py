@@ -1,0 +1,144 @@
+"""FAISS indexes of passage vectors by store id: flat (exact), IVF (8-bit codes) and HNSW.
+
+Every kind adds and removes by id and reconstructs a vector from its id, which the keyword
+side of hybrid search needs. IVF keeps a hash table from id to list entry for that (FAISS
+saves it with the index and updates it on removal). Which kind to use is decided in
+``retrieval.indextype``.
+"""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+
+from retrieval.indextype import (
+    HNSW_NEIGHBOURS,
+    TRAIN_POINTS_PER_LIST,
+    IndexPolicy,
+    list_count,
+    needs_retraining,
+)
+
+# k-means iterations when training IVF centroids; FAISS's default of 25 takes 2.5 times as
+# long, for lists that partition the vectors no better for search.
+KMEANS_ITERATIONS = 10
+
+
+def empty_flat(dimension: int) -> faiss.Index:
+    """An empty exact index."""
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+
+def kind_of(index: faiss.Index) -> str:
+    """``flat``, ``ivf`` or ``hnsw``."""
+    if faiss.try_extract_index_ivf(index) is not None:
+        return "ivf"
+    return "flat" if _graph(index) is None else "hnsw"
+
+
+def _graph(index: faiss.Index) -> faiss.IndexHNSW | None:
+    """The HNSW index inside an id map, if ``index`` is one."""
+    if isinstance(index, faiss.IndexIDMap):
+        inner = faiss.downcast_index(index.index)
+        if isinstance(inner, faiss.IndexHNSW):
+            return inner
+    return None
+
+
+def list_total(index: faiss.Index) -> int:
+    """The number of inverted lists of an IVF index, 0 for other kinds."""
+    ivf = faiss.try_extract_index_ivf(index)
+    return 0 if ivf is None else int(ivf.nlist)
+
+
+def configure(index: faiss.Index, policy: IndexPolicy) -> None:
+    """Set the search-time knobs of ``policy`` on a loaded index."""
+    ivf, graph = faiss.try_extract_index_ivf(index), _graph(index)
+    if ivf is not None:
+        ivf.nprobe = policy.nprobe
+    elif graph is not None:
+        graph.hnsw.efSearch = policy.ef_search
+
+
+def contents(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Every id and its vector (as the index stores it: IVF's are 8-bit approximations)."""
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is None:
+        assert isinstance(index, faiss.IndexIDMap)  # flat and HNSW indexes are id maps
+        ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+        return ids, index.index.reconstruct_n(0, index.ntotal)
+    lists = ivf.invlists
+    assert lists is not None
+    parts = [
+        faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+        for i in range(ivf.nlist)
+        if lists.list_size(i)
+    ]
+    ids = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    return ids, index.reconstruct_batch(ids)
+
+
+def build(kind: str, ids: np.ndarray, vectors: np.ndarray, *, seed: int = 0) -> faiss.Index:
+    """A new index of ``kind`` holding ``vectors`` under ``ids`` (IVF trained on them)."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dimension = vectors.shape[1]
+    index: faiss.Index
+    if kind == "flat":
+        index = empty_flat(dimension)
+    elif kind == "hnsw":
+        graph = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIDMap2(graph)
+    elif kind == "ivf":
+        index = _trained_ivf(vectors, seed)
+    else:
+        raise ValueError(f"unknown index kind {kind!r}; expected flat, ivf or hnsw")
+    if len(ids):
+        index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+    return index
+
+
+def _trained_ivf(vectors: np.ndarray, seed: int) -> faiss.Index:
+    lists = list_count(len(vectors))
+    dimension = vectors.shape[1]
+    index = faiss.IndexIVFScalarQuantizer(
+        faiss.IndexFlatIP(dimension),
+        dimension,
+        lists,
+        faiss.ScalarQuantizer.QT_8bit,
+        faiss.METRIC_INNER_PRODUCT,
+    )
+    index.cp.niter = KMEANS_ITERATIONS
+    index.cp.seed = seed
+    sample = min(len(vectors), lists * TRAIN_POINTS_PER_LIST)
+    rows = np.random.default_rng(seed).choice(len(vectors), sample, replace=False)
+    index.train(vectors[np.sort(rows)])
+    # Reconstruct and remove by id (not in faiss' type stubs).
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+    return index
+
+
+def remove(index: faiss.Index, ids: list[int]) -> faiss.Index:
+    """``index`` without the vectors ``ids``: in place, or rebuilt without them for HNSW,
+    whose graph cannot drop nodes (FAISS raises on ``remove_ids`` there)."""
+    if not ids:
+        return index
+    if kind_of(index) != "hnsw":
+        # faiss' Python wrapper takes an id array here (its stubs only know selectors).
+        index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
+        return index
+    held, vectors = contents(index)
+    keep = ~np.isin(held, np.asarray(ids, dtype=np.int64))
+    return build("hnsw", held[keep], vectors[keep])
+
+
+def fit(index: faiss.Index, policy: IndexPolicy, trained_on: int) -> tuple[faiss.Index, int]:
+    """The index to commit under ``policy`` and the size its IVF lists were trained at:
+    converted to another kind or retrained when due, else ``index`` itself."""
+    kind = kind_of(index)
+    target = policy.target(index.ntotal, kind)
+    retrain = kind == "ivf" and needs_retraining(index.ntotal, trained_on)
+    if index.ntotal == 0 or (target == kind and not retrain):
+        return index, trained_on
+    ids, vectors = contents(index)
+    converted = build(target, ids, vectors)
+    return converted, (len(ids) if target == "ivf" else 0)
