@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ from retrieval.answerer import Answerer, AnswerSettings
 from retrieval.articles import ArticleSummary
 from retrieval.building import build_index
 from retrieval.chunking import ChunkSettings
+from retrieval.embedding import Embedder
 from retrieval.index import IndexSpec
 
 
@@ -75,20 +76,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         passages = answerer.inner.reader().size
         for level in args.concurrency:
             asked = (questions * (level // len(questions) + 1))[:level]
-            one_by_one, batched, latencies, sizes = [], [], [], []
+            one_by_one, batched, latencies, sizes, encodes = [], [], [], [], []
             for _ in range(args.repeats):
                 one_by_one.append(_one_by_one(answerer, asked))
                 seconds, waits, batches = asyncio.run(_batched(answerer, asked, args.wait_ms))
                 batched.append(seconds)
                 latencies.extend(waits)
                 sizes.extend(batches)
-            rows.append((level, one_by_one, batched, latencies, sizes))
+                encodes.append(_encode_alone(embedder, asked))
+            rows.append(Level(level, one_by_one, batched, latencies, sizes, encodes))
     print(f"command: `python benchmarks/bench_batching.py {' '.join(argv or sys.argv[1:])}`\n")
     print(f"{passages:,} passages; {args.repeats} rounds per level, medians; batcher wait "
           f"{args.wait_ms:g} ms; 1-minute load average {load:.1f} at the start, "
           f"{os.getloadavg()[0]:.1f} at the end (2 cores)\n")  # fmt: skip
     print(_table(rows))
     return 0
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level's rounds: seconds one by one and batched, each question's latency (ms),
+    the batch sizes formed, and (ms per question one by one, batched) of the bare encode."""
+
+    questions: int
+    one_by_one: list[float]
+    batched: list[float]
+    latencies: list[float]
+    sizes: list[int]
+    encodes: list[tuple[float, float]]
+
+
+def _encode_alone(embedder: Embedder, questions: list[str]) -> tuple[float, float]:
+    """Milliseconds per question of the model alone: one call each, then one call for all."""
+    started = time.perf_counter()
+    for question in questions:
+        embedder.encode([question])
+    single = time.perf_counter() - started
+    started = time.perf_counter()
+    embedder.encode(questions, batch_size=len(questions))
+    batch = time.perf_counter() - started
+    return single * 1000 / len(questions), batch * 1000 / len(questions)
 
 
 class _Dated:
@@ -130,19 +157,22 @@ async def _batched(answerer: _Dated, questions: list[str],
     return time.perf_counter() - started, [w * 1000 for w in waits], batcher.batch_sizes
 
 
-def _table(rows: list[tuple[int, list[float], list[float], list[float], list[int]]]) -> str:
+def _table(rows: list[Level]) -> str:
     lines = [
         "| questions at once | one by one: questions/s (baseline) | batched: questions/s "
-        "| throughput ratio | batched latency p50 / p99 ms | batch sizes (median, max) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| throughput ratio | batched latency p50 / p99 ms | batch sizes (median, max) "
+        "| bare encode ms/question: one by one, one call |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for level, one_by_one, batched, latencies, sizes in rows:
-        base = level / float(np.median(one_by_one))
-        fast = level / float(np.median(batched))
-        p50, p99 = np.percentile(latencies, [50, 99])
+    for row in rows:
+        base = row.questions / float(np.median(row.one_by_one))
+        fast = row.questions / float(np.median(row.batched))
+        p50, p99 = np.percentile(row.latencies, [50, 99])
+        single, together = np.median(np.array(row.encodes), axis=0)
         lines.append(
-            f"| {level} | {base:.1f} | {fast:.1f} | {fast / base:.2f} | {p50:.0f} / {p99:.0f} "
-            f"| {np.median(sizes):.0f}, {max(sizes)} |"
+            f"| {row.questions} | {base:.1f} | {fast:.1f} | {fast / base:.2f} "
+            f"| {p50:.0f} / {p99:.0f} | {np.median(row.sizes):.0f}, {max(row.sizes)} "
+            f"| {single:.1f}, {together:.1f} |"
         )
     return "\n".join(lines)
 

@@ -229,6 +229,7 @@ def test_bench_batching_quick_prints_throughput_per_level(
     one, four = _row(output, "1"), _row(output, "4")  # --quick's levels
     assert float(one[1]) > 0 and float(four[2]) > 0 and float(four[3]) > 0
     assert four[5].split(", ")[1] != "1"  # four questions at once did form a batch
+    assert all(float(ms) > 0 for ms in four[6].split(", "))  # the bare encode, both ways
 
 
 def test_bench_startup_quick_times_each_process(
