@@ -23,6 +23,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from retrieval import keywords
 from retrieval.errors import NewsbotError
 from retrieval.index import (
     CURRENT,
@@ -36,6 +37,7 @@ from retrieval.index import (
     read_manifest,
 )
 from retrieval.indextype import IndexPolicy
+from retrieval.keywords import KEYWORDS, save_keywords
 from retrieval.store import Store
 from retrieval.vectors import empty_flat, fit, kind_of, list_total, remove
 
@@ -52,6 +54,7 @@ class Generation:
         self.trained_on = trained_on  # passages the IVF lists were trained at (0: not IVF)
         self.discard = False  # set when there turned out to be nothing to commit
         self.manifest: Manifest | None = None  # set once committed
+        self.base: Path | None = None  # the generation this one started as a copy of
         self._removed: list[int] = []
 
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
@@ -166,7 +169,9 @@ def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
         live.close()
     vectors = faiss.read_index(str(source / VECTORS))
     store = Store(build_dir / STORE, durable=False)
-    return Generation(build_dir, store, vectors, manifest.trained_passages)
+    generation = Generation(build_dir, store, vectors, manifest.trained_passages)
+    generation.base = source
+    return generation
 
 
 def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: IndexSpec,
@@ -181,6 +186,9 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
             f"internal error: {totals['passages']} passages but {generation.vectors.ntotal} "
             "vectors; the index was left unchanged"
         )
+    if totals["passages"] >= keywords.MIN_PASSAGES:
+        previous = generation.base / KEYWORDS if generation.base else None
+        save_keywords(build_dir / STORE, build_dir / KEYWORDS, previous)
     # Past the highest generation on disk: one orphaned by a crash is never reused.
     number = 1 + max((int(p.name[4:]) for p in data_dir.glob("gen-*")), default=0)
     manifest = Manifest(

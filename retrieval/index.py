@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import faiss
@@ -25,6 +26,7 @@ import numpy as np
 from retrieval.chunking import ChunkSettings
 from retrieval.errors import IndexMismatchError, IndexMissingError
 from retrieval.indextype import DEFAULT_POLICY, IndexPolicy
+from retrieval.keywords import KEYWORDS, KeywordIndex
 from retrieval.store import Store
 from retrieval.vectors import configure
 
@@ -91,6 +93,19 @@ class IndexReader:
         self.vectors = faiss.read_index(str(directory / VECTORS))
         configure(self.vectors, policy)
         self.store = Store(directory / STORE, readonly=True)
+        saved = directory / KEYWORDS
+        self.keywords = KeywordIndex(saved) if saved.exists() else None
+
+    def keyword_search(
+        self, terms: list[str], k: int, published_by: date
+    ) -> list[tuple[int, float]]:
+        """BM25 over titles and passages (see ``Store.keyword_search``): from the saved
+        postings of a large generation, else (or for a phrase) from FTS5 itself."""
+        if self.keywords is not None:
+            found = self.keywords.search(terms, k, published_by)
+            if found is not None:
+                return found
+        return self.store.keyword_search(terms, k, published_by)
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` nearest passage ids with cosine scores, best first."""

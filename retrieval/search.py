@@ -200,9 +200,7 @@ def retrieve(
     while True:
         dense = dict(reader.search(vector, fetch)) if plan.method != "bm25" else {}
         keyword = (
-            dict(reader.store.keyword_search(terms, fetch, reference))
-            if plan.method != "dense"
-            else {}
+            dict(reader.keyword_search(terms, fetch, reference)) if plan.method != "dense" else {}
         )
         stored = reader.store.passages(set(dense) | set(keyword))
         stored = {i: p for i, p in stored.items() if p.article.published <= reference}
