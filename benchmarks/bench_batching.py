@@ -32,6 +32,7 @@ from corpus import (
     sample_questions,
 )
 
+from bot.settings import Settings
 from bot.telegram.answerer import OffLoopAnswerer
 from retrieval.answer import Answer, Question
 from retrieval.answerer import Answerer, AnswerSettings
@@ -40,6 +41,8 @@ from retrieval.building import build_index
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder
 from retrieval.index import IndexSpec
+
+DEFAULT_MAX_BATCH = int(Settings.model_fields["batch_max_questions"].default)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -51,6 +54,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "passages)")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=5, help="rounds per level")
     parser.add_argument("--wait-ms", type=float, default=5.0, help="the batcher's wait")
+    parser.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH,
+                        help="questions per batch (default: the setting's)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="a tiny run: 12 articles, 1 round")
     args = parser.parse_args(argv)
     if args.quick:
@@ -79,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             one_by_one, batched, latencies, sizes, encodes = [], [], [], [], []
             for _ in range(args.repeats):
                 one_by_one.append(_one_by_one(answerer, asked))
-                seconds, waits, batches = asyncio.run(_batched(answerer, asked, args.wait_ms))
+                seconds, waits, batches = asyncio.run(
+                    _batched(answerer, asked, args.wait_ms, args.max_batch)
+                )
                 batched.append(seconds)
                 latencies.extend(waits)
                 sizes.extend(batches)
@@ -87,8 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append(Level(level, one_by_one, batched, latencies, sizes, encodes))
     print(f"command: `python benchmarks/bench_batching.py {' '.join(argv or sys.argv[1:])}`\n")
     print(f"{passages:,} passages; {args.repeats} rounds per level, medians; batcher wait "
-          f"{args.wait_ms:g} ms; 1-minute load average {load:.1f} at the start, "
-          f"{os.getloadavg()[0]:.1f} at the end (2 cores)\n")  # fmt: skip
+          f"{args.wait_ms:g} ms, at most {args.max_batch} questions a batch; 1-minute load "
+          f"average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (2 cores)"
+          "\n")  # fmt: skip
     print(_table(rows))
     return 0
 
@@ -144,9 +152,9 @@ def _one_by_one(answerer: _Dated, questions: list[str]) -> float:
     return time.perf_counter() - started
 
 
-async def _batched(answerer: _Dated, questions: list[str],
-                   wait_ms: float) -> tuple[float, list[float], list[int]]:  # fmt: skip
-    batcher = OffLoopAnswerer(answerer, wait_ms=wait_ms)  # type: ignore[arg-type]
+async def _batched(answerer: _Dated, questions: list[str], wait_ms: float,
+                   max_batch: int) -> tuple[float, list[float], list[int]]:  # fmt: skip
+    batcher = OffLoopAnswerer(answerer, wait_ms=wait_ms, max_batch=max_batch)  # type: ignore[arg-type]
     started = time.perf_counter()
 
     async def ask(question: str) -> float:

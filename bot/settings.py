@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     max_passage_tokens: int = Field(256, ge=32, le=8192)
     log_level: str = "WARNING"
     batch_wait_ms: float = Field(5.0, ge=0.0, le=1000.0)
-    batch_max_questions: int = Field(64, ge=1, le=1024)
+    batch_max_questions: int = Field(16, ge=1, le=1024)
 
     # Large corpora (the defaults' measurements are in retrieval/indextype.py)
     index_type: Literal["auto", "flat", "ivf", "hnsw"] = "auto"

@@ -50,7 +50,7 @@ class OffLoopAnswerer:
     questions arriving while the slots are busy gather into the next batch.
     """
 
-    def __init__(self, answerer: AnswererLike, *, wait_ms: float = 5.0, max_batch: int = 64,
+    def __init__(self, answerer: AnswererLike, *, wait_ms: float = 5.0, max_batch: int = 16,
                  slots: int | None = None) -> None:  # fmt: skip
         self._answerer = answerer
         self._wait = wait_ms / 1000
