@@ -162,7 +162,7 @@ async def _batched(answerer: _Dated, questions: list[str], wait_ms: float,
         return time.perf_counter() - started
 
     waits = await asyncio.gather(*(ask(q) for q in questions))
-    return time.perf_counter() - started, [w * 1000 for w in waits], batcher.batch_sizes
+    return time.perf_counter() - started, [w * 1000 for w in waits], list(batcher.batch_sizes)
 
 
 def _table(rows: list[Level]) -> str:

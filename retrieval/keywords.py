@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.store import FTS_TOKENIZER
+
 KEYWORDS = "keywords.npz"
 # At 10,000 passages FTS5 already took p99 40 ms (bench_scale.py); at 1,000, under 4 ms.
 # Saving costs a full tokenization once (about 1 s per 10,000 passages), then only the new
@@ -80,7 +82,7 @@ def _tokenize(db: sqlite3.Connection, ids: list[int]) -> tuple[list[str], np.nda
     scratch = sqlite3.connect(":memory:")
     try:
         scratch.executescript(
-            "CREATE VIRTUAL TABLE bodies USING fts5(body, tokenize='porter unicode61');"
+            f"CREATE VIRTUAL TABLE bodies USING fts5(body, tokenize='{FTS_TOKENIZER}');"
             "CREATE VIRTUAL TABLE tokens USING fts5vocab(bodies, 'instance');"
         )
         for start in range(0, len(ids), 500):
@@ -156,7 +158,7 @@ class _Tokenizer:
     def __init__(self) -> None:
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript(
-            "CREATE VIRTUAL TABLE words USING fts5(body, tokenize='porter unicode61');"
+            f"CREATE VIRTUAL TABLE words USING fts5(body, tokenize='{FTS_TOKENIZER}');"
             "CREATE VIRTUAL TABLE stems USING fts5vocab(words, 'row');"
         )
         self._lock = threading.Lock()

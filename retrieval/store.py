@@ -16,7 +16,10 @@ from retrieval.articles import Article, ArticleSummary, Passage
 from retrieval.chunking import embedding_text
 from retrieval.urls import content_hash
 
-SCHEMA = """
+# How FTS5 splits and stems passages; retrieval.keywords tokenizes query terms and new
+# passages the same way, so the two must not differ.
+FTS_TOKENIZER = "porter unicode61"
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     url TEXT NOT NULL UNIQUE,
@@ -49,7 +52,7 @@ CREATE TABLE IF NOT EXISTS sentence_vectors (
     vectors BLOB NOT NULL
 );
 -- BM25 over title and passage text (rowid = passage id), for keyword and hybrid search.
-CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(body, tokenize='porter unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(body, tokenize='{FTS_TOKENIZER}');
 CREATE INDEX IF NOT EXISTS passages_by_article ON passages(article_id);
 CREATE INDEX IF NOT EXISTS articles_by_date ON articles(published);
 CREATE INDEX IF NOT EXISTS articles_by_hash ON articles(content_hash);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -59,7 +60,8 @@ class OffLoopAnswerer:
         self._pending: list[tuple[Question, asyncio.Future[Answer]]] = []
         self._collector: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
-        self.batch_sizes: list[int] = []  # for the benchmarks and tests
+        # The latest batches' sizes, for the benchmarks (bounded: the bot runs for months).
+        self.batch_sizes: deque[int] = deque(maxlen=1024)
 
     async def answer(self, question: str, *, context: str | None = None) -> Answer:
         """Answer once this question's batch has been through the answerer."""
