@@ -35,12 +35,11 @@ from corpus import (
 from bot.settings import Settings
 from bot.telegram.answerer import OffLoopAnswerer
 from retrieval.answer import Answer, Question
-from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import ArticleSummary
-from retrieval.building import build_index
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder
-from retrieval.index import IndexSpec
+from retrieval.index import IndexSpec, build_index
 
 DEFAULT_MAX_BATCH = int(Settings.model_fields["batch_max_questions"].default)
 

@@ -33,12 +33,11 @@ from corpus import (
     sample_questions,
 )
 
-from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import Article
-from retrieval.building import BuildProgress, build_index
 from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder
-from retrieval.index import IndexSpec
+from retrieval.index import BuildProgress, IndexSpec, build_index
 
 
 @dataclass(frozen=True)

@@ -25,22 +25,20 @@ from pathlib import Path
 import numpy as np
 from corpus import DEFAULT_SETS, dataset_parser
 
-from retrieval.answerer import Answerer, AnswerSettings
-from retrieval.building import build_index
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
-from retrieval.embedding import Embedder, SentenceTransformerEmbedder
+from retrieval.embedding import Embedder, OnnxEmbedder, SentenceTransformerEmbedder
 from retrieval.errors import NewsbotError
 from retrieval.evaluation import FAR_FUTURE, EvalSet, Metrics, evaluate, load_eval_set
-from retrieval.index import IndexSpec
-from retrieval.onnx_embedding import OnnxEmbedder
+from retrieval.index import IndexSpec, build_index
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SPEED, TARGET_POINTS = 1.5, 1.0
 MAKERS = {
     "torch": "from retrieval.embedding import SentenceTransformerEmbedder as E; e = E()",
-    "onnx": "from retrieval.onnx_embedding import OnnxEmbedder as E; e = E(cache_dir=C)",
-    "onnx-int8": "from retrieval.onnx_embedding import OnnxEmbedder as E; "
+    "onnx": "from retrieval.embedding import OnnxEmbedder as E; e = E(cache_dir=C)",
+    "onnx-int8": "from retrieval.embedding import OnnxEmbedder as E; "
     "e = E(cache_dir=C, int8=True)",
 }
 

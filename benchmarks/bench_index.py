@@ -29,8 +29,8 @@ import numpy as np
 from corpus import DEFAULT_SETS, dataset_parser, load_eval_set
 from vector_sets import VectorSet, clustered, embed_real, uniform
 
-from retrieval.indextype import DEFAULT_POLICY, HNSW_NEIGHBOURS, IndexPolicy
-from retrieval.vectors import build, configure, list_total
+from retrieval.index import DEFAULT_POLICY, HNSW_NEIGHBOURS, IndexPolicy
+from retrieval.index.vectors import build, configure, list_total
 
 ROOT = Path(__file__).resolve().parents[1]
 K = 50  # what the answerer fetches for one question (search.retrieve)

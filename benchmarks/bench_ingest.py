@@ -20,10 +20,10 @@ from pathlib import Path
 from corpus import DEFAULT_SETS, dataset_parser, load_eval_set, make_embedder, news_articles
 
 from retrieval.articles import Article
-from retrieval.building import Writer, build_index
 from retrieval.chunking import ChunkSettings
-from retrieval.fetch import Fetcher
+from retrieval.index import Writer, build_index
 from retrieval.ingest import ingest
+from retrieval.sources import Fetcher
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -38,14 +38,11 @@ from corpus import (
     sample_questions,
 )
 
-from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import Article, Passage
-from retrieval.building import build_index
 from retrieval.chunking import ChunkSettings
-from retrieval.embedding import Embedder
-from retrieval.generations import write_generation
-from retrieval.index import IndexSpec, open_index
-from retrieval.pooling import normalise
+from retrieval.embedding import Embedder, normalise
+from retrieval.index import IndexSpec, build_index, open_index, write_generation
 from retrieval.sentences import split_sentences
 
 FILLER_PASSAGES_PER_ARTICLE = 5

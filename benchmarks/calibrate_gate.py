@@ -36,12 +36,11 @@ from corpus import (
     passage_id,
 )
 
-from retrieval.answerer import Answerer, AnswerSettings
-from retrieval.building import build_index
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import SentenceTransformerEmbedder
-from retrieval.index import IndexSpec, open_index
-from retrieval.loading import load_articles
+from retrieval.index import IndexSpec, build_index, open_index
+from retrieval.sources import load_articles
 
 THRESHOLDS = tuple(round(0.20 + 0.05 * i, 2) for i in range(9))
 CURRENT_THRESHOLD = AnswerSettings().threshold

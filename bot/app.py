@@ -7,12 +7,10 @@ import os
 from pathlib import Path
 
 from bot.settings import Settings
-from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder
-from retrieval.index import IndexSpec
-from retrieval.indextype import IndexPolicy
-from retrieval.reranking import CrossEncoderReranker
+from retrieval.index import IndexPolicy, IndexSpec
 
 
 def configure_logging(settings: Settings) -> None:
@@ -47,7 +45,7 @@ def make_embedder(settings: Settings) -> Embedder:
     """The configured embedding model on the configured backend (loaded lazily, on first use)."""
     if settings.embedding_backend == "torch":
         return SentenceTransformerEmbedder(settings.embedding_model)
-    from retrieval.onnx_embedding import OnnxEmbedder  # keeps onnxruntime off the torch path
+    from retrieval.embedding import OnnxEmbedder  # keeps onnxruntime off the torch path
 
     return OnnxEmbedder(
         settings.embedding_model,

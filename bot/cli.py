@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from retrieval.answerer import Answerer
+    from retrieval.answering import Answerer
 
 DEFAULT_SEEDS = Path("seeds")
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from retrieval.building import BuildProgress, Writer
+    from retrieval.index import BuildProgress, Writer
     from retrieval.sources import SourceResult
 
 
@@ -43,7 +43,7 @@ class ProgressPrinter:
 def make_writer(settings: Settings, progress: ProgressPrinter | None = None) -> Writer:
     """A writer for the configured data directory and model, telling the user if it waits."""
     from bot.app import chunk_settings, index_policy, make_embedder
-    from retrieval.building import Writer
+    from retrieval.index import Writer
 
     def waiting() -> None:
         print(f"Waiting for another newsbot process writing to {settings.data_dir} ...",
@@ -56,10 +56,8 @@ def make_writer(settings: Settings, progress: ProgressPrinter | None = None) -> 
 def index_command(settings: Settings, paths: list[Path], existing: bool = False) -> int:
     """Rebuild the index from scratch from ``paths`` (and, with ``existing``, what it holds)."""
     from bot.app import chunk_settings, index_policy, make_embedder
-    from retrieval.building import build_index
-    from retrieval.index import STORE, current_generation
-    from retrieval.loading import load_articles
-    from retrieval.store import Store
+    from retrieval.index import STORE, Store, build_index, current_generation
+    from retrieval.sources import load_articles
 
     articles = load_articles(paths)
     if existing and (name := current_generation(settings.data_dir)):
@@ -82,8 +80,8 @@ def index_command(settings: Settings, paths: list[Path], existing: bool = False)
 
 def add_command(settings: Settings, sources: list[str], commit_every: int = 50) -> int:
     """Add articles from files, directories, JSONL, HTML, article URLs and feed URLs."""
-    from retrieval.fetch import Fetcher
     from retrieval.ingest import ingest
+    from retrieval.sources import Fetcher
 
     done = 0
 
@@ -109,7 +107,7 @@ def add_command(settings: Settings, sources: list[str], commit_every: int = 50) 
 
 def remove_command(settings: Settings, urls: list[str]) -> int:
     """Take articles out of the index by URL."""
-    from retrieval.building import update_index
+    from retrieval.index import update_index
 
     report = update_index(make_writer(settings), [], remove=urls)
     for url in report.removed:
@@ -137,8 +135,8 @@ def list_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
 
 def stats_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
     """Print what the index holds and how big it is."""
-    from retrieval.feedlist import load_feeds
     from retrieval.index import current_generation, read_manifest
+    from retrieval.sources import load_feeds
 
     name = current_generation(settings.data_dir)
     store = _open_store(settings)
@@ -164,7 +162,7 @@ def stats_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
 
 def feeds_command(settings: Settings, action: str, urls: list[str], stdout: TextIO) -> int:
     """Follow, unfollow, list or poll RSS/Atom feeds."""
-    from retrieval.feedlist import add_feeds, load_feeds, remove_feeds
+    from retrieval.sources import add_feeds, load_feeds, remove_feeds
 
     if action in ("add", "remove") and not urls:
         print(f"error: `newsbot feeds {action}` needs at least one feed URL", file=sys.stderr)
@@ -196,8 +194,7 @@ def feeds_command(settings: Settings, action: str, urls: list[str], stdout: Text
 
 def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
     from retrieval.errors import IndexMissingError
-    from retrieval.index import STORE, current_generation
-    from retrieval.store import Store
+    from retrieval.index import STORE, Store, current_generation
 
     name = current_generation(settings.data_dir)
     if name is None:

@@ -30,8 +30,8 @@ def eval_command(
     """Index the QA set's passages in a temporary directory and answer every question."""
     from bot.app import chunk_settings, make_answerer, make_embedder
     from bot.library import ProgressPrinter
-    from retrieval.building import build_index
     from retrieval.evaluation import FAR_FUTURE, answered_share, evaluate, holdout, load_eval_set
+    from retrieval.index import build_index
 
     eval_set = load_eval_set(dataset)
     embedder = make_embedder(settings)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from retrieval.indextype import FLAT_MAX_PASSAGES, HNSW_EF_SEARCH, IVF_NPROBE
+from retrieval.index import FLAT_MAX_PASSAGES, HNSW_EF_SEARCH, IVF_NPROBE
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 

@@ -14,7 +14,7 @@ from retrieval.answer import Answer
 from retrieval.articles import Article
 from retrieval.dates import parse_iso_day
 from retrieval.errors import InvalidDateError, NewsbotError
-from retrieval.loading import repair_paragraphs
+from retrieval.sources import repair_paragraphs
 
 EVAL_URL = "https://eval.invalid/passage/"
 UNDATED = date(2000, 1, 1)  # passages without a date predate every question

@@ -7,11 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.articles import Article
-from retrieval.building import UpdateReport, Writer, update_index
-from retrieval.fetch import Fetcher
-from retrieval.index import STORE, current_generation
-from retrieval.sources import SourceProblem, SourceResult, read_source
-from retrieval.store import Store
+from retrieval.index import STORE, Store, UpdateReport, Writer, current_generation, update_index
+from retrieval.sources import Fetcher, SourceProblem, SourceResult, read_source
 from retrieval.urls import canonical_url
 
 COMMIT_EVERY = 50  # articles: a long run keeps what it has done if it is stopped

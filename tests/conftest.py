@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.answerer import Answerer, AnswerSettings
-from retrieval.building import build_index
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import SentenceTransformerEmbedder
-from retrieval.index import IndexSpec
-from retrieval.loading import load_articles
+from retrieval.index import IndexSpec, build_index
+from retrieval.sources import load_articles
 from tests.ingest.server import FixtureServer
 
 ROOT = Path(__file__).resolve().parent.parent

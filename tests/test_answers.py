@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from retrieval.answer import NOT_FOUND_TEXT, Answer
-from retrieval.answerer import Answerer, AnswerSettings
-from retrieval.building import build_index
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
-from retrieval.index import IndexSpec
-from retrieval.loading import load_articles
+from retrieval.index import IndexSpec, build_index
+from retrieval.sources import load_articles
 from tests.conftest import FIXTURES, SEED_URL, SEEDS
 
 

@@ -6,7 +6,7 @@ import io
 from datetime import date
 
 from bot.console import Console
-from retrieval.answerer import Answerer
+from retrieval.answering import Answerer
 from tests.conftest import SEED_URL
 
 

@@ -10,14 +10,12 @@ import faiss
 import numpy as np
 import pytest
 
-from retrieval import generations
-from retrieval import index as index_module
-from retrieval.answerer import Answerer
-from retrieval.building import build_index
+from retrieval.answering import Answerer
 from retrieval.chunking import ChunkSettings
 from retrieval.errors import IndexMismatchError, IndexMissingError, NewsbotError
-from retrieval.index import IndexSpec, current_generation, open_index
-from retrieval.loading import load_articles
+from retrieval.index import IndexSpec, build_index, current_generation, generations, open_index
+from retrieval.index import reader as index_module
+from retrieval.sources import load_articles
 from tests.conftest import FIXTURES, SEEDS, HashingEmbedder
 
 FAR_FUTURE = date(2100, 1, 1)

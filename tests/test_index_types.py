@@ -14,11 +14,19 @@ import pytest
 from bot.app import index_policy
 from bot.settings import Settings, SettingsError, load_settings
 from retrieval.articles import Article
-from retrieval.building import Writer, build_index, update_index
 from retrieval.chunking import ChunkSettings, embedding_text
-from retrieval.index import STORE, IndexReader, IndexSpec, open_index, read_manifest
-from retrieval.indextype import DEFAULT_POLICY, IndexPolicy, list_count
-from retrieval.vectors import build, configure, contents, kind_of, remove
+from retrieval.index import (
+    STORE,
+    IndexReader,
+    IndexSpec,
+    Writer,
+    build_index,
+    open_index,
+    read_manifest,
+    update_index,
+)
+from retrieval.index.policy import DEFAULT_POLICY, IndexPolicy, list_count
+from retrieval.index.vectors import build, configure, contents, kind_of, remove
 from tests.conftest import HashingEmbedder
 
 WORDS = [f"w{i}" for i in range(400)]

@@ -9,12 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import keywords
 from retrieval.articles import Article
-from retrieval.building import Writer, update_index
 from retrieval.chunking import ChunkSettings
-from retrieval.index import IndexSpec, open_index
-from retrieval.keywords import KEYWORDS, KeywordIndex, save_keywords
+from retrieval.index import IndexSpec, Writer, keywords, open_index, update_index
+from retrieval.index.keywords import KEYWORDS, KeywordIndex, save_keywords
 from tests.conftest import HashingEmbedder
 
 WORDS = (

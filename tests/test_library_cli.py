@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from retrieval.building import Writer, build_index, update_index
 from retrieval.chunking import ChunkSettings
-from retrieval.index import IndexSpec, open_index
-from retrieval.loading import load_articles
+from retrieval.index import IndexSpec, Writer, build_index, open_index, update_index
+from retrieval.sources import load_articles
 from tests.conftest import ROOT, SEED_URL, SEEDS
 from tests.ingest.server import FixtureServer
 

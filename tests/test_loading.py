@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import ArticleFormatError
-from retrieval.loading import load_articles, read_text_article, repair_paragraphs
+from retrieval.sources import load_articles, read_text_article, repair_paragraphs
 from tests.conftest import FIXTURES, SEED_URL, SEEDS
 
 

@@ -16,13 +16,17 @@ import pytest
 
 from bot.app import make_embedder
 from bot.settings import Settings, SettingsError, load_settings
-from retrieval import onnx_embedding, onnx_export
-from retrieval.answerer import Answerer
+from retrieval.answering import Answerer
 from retrieval.chunking import ChunkSettings
-from retrieval.embedding import SentenceTransformerEmbedder, bundled_model_path
+from retrieval.embedding import (
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    bundled_model_path,
+    onnx_export,
+)
+from retrieval.embedding import onnx_backend as onnx_embedding
 from retrieval.errors import IndexMismatchError, ModelLoadError
 from retrieval.index import IndexSpec
-from retrieval.onnx_embedding import OnnxEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG = " ".join(
@@ -218,7 +222,7 @@ def test_cached_export_runs_without_torch(onnx_fp32: OnnxEmbedder, cache_dir: Pa
     expected = onnx_fp32.encode(["Putin will then travel to Vietnam."])
     code = (
         "import sys; from pathlib import Path; import numpy as np\n"
-        "from retrieval.onnx_embedding import OnnxEmbedder\n"
+        "from retrieval.embedding.onnx_backend import OnnxEmbedder\n"
         f"vector = OnnxEmbedder(cache_dir=Path({str(cache_dir)!r})).encode(\n"
         "    ['Putin will then travel to Vietnam.'])\n"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers')\n"

@@ -11,15 +11,22 @@ import numpy as np
 import pytest
 
 from retrieval.answer import Question
-from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import Article
-from retrieval.building import Writer, build_index, update_index
 from retrieval.chunking import ChunkSettings, embedding_text
-from retrieval.index import STORE, IndexSpec, current_generation, open_index
-from retrieval.loading import load_articles
-from retrieval.pooling import pool, sentence_spans
+from retrieval.embedding import pool, sentence_spans
+from retrieval.index import (
+    STORE,
+    IndexSpec,
+    Writer,
+    build_index,
+    current_generation,
+    open_index,
+    update_index,
+)
+from retrieval.index.store import pack_rows, unpack_rows
 from retrieval.sentences import split_sentences
-from retrieval.store import pack_rows, unpack_rows
+from retrieval.sources import load_articles
 from tests.conftest import SEEDS, HashingEmbedder
 
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answerer import Answerer, AnswerSettings
-from retrieval.building import build_index
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
 from retrieval.evaluation import FAR_FUTURE, EvalSet, Metrics, evaluate, load_eval_set
-from retrieval.index import IndexSpec
+from retrieval.index import IndexSpec, build_index
 
 DATA = Path(__file__).resolve().parent / "data"
 XQUAD_QUESTIONS = 60  # every 19th question, from all 48 articles

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings, embedding_text
 from retrieval.embedding import bundled_model_path
 from retrieval.errors import ModelLoadError
 from retrieval.index import IndexSpec
-from retrieval.reranking import CrossEncoderReranker
 from tests.conftest import SEED_URL
 
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from retrieval.answering.search import Hit, merge_copies, shingles
 from retrieval.articles import Article, ArticleSummary, Passage
-from retrieval.search import Hit, merge_copies, shingles
-from retrieval.store import Store, StoredPassage
+from retrieval.index import Store, StoredPassage
 
 STORY = "The central bank raised its main rate by half a point on Thursday to fight inflation."
 

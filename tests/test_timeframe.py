@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from retrieval.timeframe import Window, question_window
+from retrieval.answering.timeframe import Window, question_window
 
 WEDNESDAY = date(2024, 6, 19)
 

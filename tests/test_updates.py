@@ -10,12 +10,20 @@ from pathlib import Path
 import pytest
 
 from retrieval.articles import Article
-from retrieval.building import Writer, build_index, update_index
 from retrieval.chunking import ChunkSettings
 from retrieval.errors import IndexMismatchError, NewsbotError
-from retrieval.generations import write_lock
-from retrieval.index import STORE, IndexReader, IndexSpec, current_generation, open_index
-from retrieval.loading import load_articles
+from retrieval.index import (
+    STORE,
+    IndexReader,
+    IndexSpec,
+    Writer,
+    build_index,
+    current_generation,
+    open_index,
+    update_index,
+    write_lock,
+)
+from retrieval.sources import load_articles
 from tests.conftest import SEEDS, HashingEmbedder
 
 
@@ -197,7 +205,7 @@ def test_store_is_compacted_copy(writer: Writer) -> None:
 
 
 def test_answerer_sees_an_update_without_restart(writer: Writer) -> None:
-    from retrieval.answerer import Answerer
+    from retrieval.answering import Answerer
 
     update_index(writer, [DAM])
     answerer = Answerer(

@@ -16,7 +16,7 @@ from bot.telegram.delivery import keep_typing, reply_short
 from bot.telegram.routing import command_argument
 from bot.telegram.services import services
 from retrieval.errors import NewsbotError
-from retrieval.fetch import redacted
+from retrieval.sources import redacted
 
 if TYPE_CHECKING:
     from retrieval.ingest import IngestSummary
@@ -38,7 +38,7 @@ class Ingester:
 
     def followed_feeds(self) -> list[str]:
         """NEWSBOT_FEEDS plus the feeds added with `newsbot feeds add`, read afresh each time."""
-        from retrieval.feedlist import load_feeds
+        from retrieval.sources import load_feeds
 
         followed = load_feeds(self._settings.data_dir)
         return list(dict.fromkeys([*self._settings.feeds, *followed]))
@@ -51,8 +51,8 @@ class Ingester:
     def _ingest(self, sources: list[str]) -> IngestSummary:
         # Imported here: extraction and the model stay off the bot's start-up path.
         from bot.library import make_writer
-        from retrieval.fetch import Fetcher
         from retrieval.ingest import ingest
+        from retrieval.sources import Fetcher
 
         settings = self._settings
         with Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes) as fetcher:

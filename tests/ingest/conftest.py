@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from retrieval.fetch import Fetcher
+from retrieval.sources import Fetcher
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import trafilatura
 
 from retrieval.errors import SourceError
-from retrieval.extract import NOT_AN_ARTICLE, article_from_html, decode_html, page_url
+from retrieval.sources.pages import NOT_AN_ARTICLE, article_from_html, decode_html, page_url
 from retrieval.urls import content_hash
 from tests.ingest.server import SITE, FixtureServer
 

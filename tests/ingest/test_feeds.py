@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from retrieval.errors import SourceError
-from retrieval.feeds import FeedItem, looks_like_feed, parse_feed
+from retrieval.sources.feeds import FeedItem, looks_like_feed, parse_feed
 from tests.ingest.server import PNG, FixtureServer
 
 BASE = "https://harbourherald.example"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from retrieval.errors import SourceError
-from retrieval.fetch import USER_AGENT, Fetcher, redacted
+from retrieval.sources import USER_AGENT, Fetcher, redacted
 from tests.ingest.server import PDF, FixtureServer
 
 

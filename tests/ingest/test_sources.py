@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.fetch import Fetcher
-from retrieval.sources import SourceProblem, SourceResult, read_source
+from retrieval.sources import Fetcher, SourceProblem, SourceResult, read_source
 from tests.conftest import SEED_URL, SEEDS
 from tests.ingest.server import SITE, FixtureServer, Reply
 

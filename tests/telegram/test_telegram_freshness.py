@@ -18,10 +18,10 @@ from telegram_updates import text_update
 from bot.telegram import build_application
 from bot.telegram.app import POLL_JOB
 from bot.telegram.services import SERVICES_KEY
-from retrieval.answerer import Answerer, AnswerSettings
+from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
-from retrieval.feedlist import FEEDS_FILE, add_feeds
 from retrieval.index import CURRENT, IndexSpec
+from retrieval.sources import FEEDS_FILE, add_feeds
 from tests.ingest.server import FixtureServer
 
 pytestmark = pytest.mark.anyio

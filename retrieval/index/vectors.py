@@ -3,7 +3,7 @@
 Every kind adds and removes by id and reconstructs a vector from its id, which the keyword
 side of hybrid search needs. IVF keeps a hash table from id to list entry for that (FAISS
 saves it with the index and updates it on removal). Which kind to use is decided in
-``retrieval.indextype``.
+``retrieval.index.policy``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-from retrieval.indextype import (
+from retrieval.index.policy import (
     HNSW_NEIGHBOURS,
     TRAIN_POINTS_PER_LIST,
     IndexPolicy,

@@ -15,8 +15,8 @@ from trafilatura.settings import Document
 from retrieval.articles import Article
 from retrieval.dates import parse_date
 from retrieval.errors import InvalidDateError, SourceError
-from retrieval.loading import repair_paragraphs
-from retrieval.outlets import outlet_from_url, site_of
+from retrieval.sources.files import repair_paragraphs
+from retrieval.sources.outlets import outlet_from_url, site_of
 from retrieval.urls import canonical_url
 
 if TYPE_CHECKING:

@@ -23,9 +23,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from retrieval import keywords
 from retrieval.errors import NewsbotError
-from retrieval.index import (
+from retrieval.index import keywords
+from retrieval.index.keywords import KEYWORDS, save_keywords
+from retrieval.index.policy import IndexPolicy
+from retrieval.index.reader import (
     CURRENT,
     FORMAT_VERSION,
     MANIFEST,
@@ -36,10 +38,8 @@ from retrieval.index import (
     current_generation,
     read_manifest,
 )
-from retrieval.indextype import IndexPolicy
-from retrieval.keywords import KEYWORDS, save_keywords
-from retrieval.store import Store
-from retrieval.vectors import empty_flat, fit, kind_of, list_total, remove
+from retrieval.index.store import Store
+from retrieval.index.vectors import empty_flat, fit, kind_of, list_total, remove
 
 
 class Generation:

@@ -7,7 +7,7 @@ Layout of a data directory::
     .build-…/            a generation being written (removed if a crash left it behind)
     .lock                the writers' lock
 
-Generations are never changed once written (see ``retrieval.generations``), so a reader
+Generations are never changed once written (see ``retrieval.index.generations``), so a reader
 never sees a half-written index.
 """
 
@@ -25,10 +25,10 @@ import numpy as np
 
 from retrieval.chunking import ChunkSettings
 from retrieval.errors import IndexMismatchError, IndexMissingError
-from retrieval.indextype import DEFAULT_POLICY, IndexPolicy
-from retrieval.keywords import KEYWORDS, KeywordIndex
-from retrieval.store import Store
-from retrieval.vectors import configure
+from retrieval.index.keywords import KEYWORDS, KeywordIndex
+from retrieval.index.policy import DEFAULT_POLICY, IndexPolicy
+from retrieval.index.store import Store
+from retrieval.index.vectors import configure
 
 FORMAT_VERSION = 3
 CURRENT = "CURRENT"

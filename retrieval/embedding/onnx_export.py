@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.embedding import quiet_library_output
+from retrieval.embedding.model import quiet_library_output
 from retrieval.errors import ModelLoadError
 
 # Bump when the exported graph changes (inputs, outputs, opset, quantisation), so that

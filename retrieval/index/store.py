@@ -16,7 +16,7 @@ from retrieval.articles import Article, ArticleSummary, Passage
 from retrieval.chunking import embedding_text
 from retrieval.urls import content_hash
 
-# How FTS5 splits and stems passages; retrieval.keywords tokenizes query terms and new
+# How FTS5 splits and stems passages; retrieval.index.keywords tokenizes query terms and new
 # passages the same way, so the two must not differ.
 FTS_TOKENIZER = "porter unicode61"
 SCHEMA = f"""

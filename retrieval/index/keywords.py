@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.store import FTS_TOKENIZER
+from retrieval.index.store import FTS_TOKENIZER
 
 KEYWORDS = "keywords.npz"
 # At 10,000 passages FTS5 already took p99 40 ms (bench_scale.py); at 1,000, under 4 ms.

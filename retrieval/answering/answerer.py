@@ -12,18 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.answer import NOT_FOUND_TEXT, Answer, Question, Result
+from retrieval.answering.citations import write_answer
+from retrieval.answering.compose import Candidate, pick_sentences, score_sentences, supported
+from retrieval.answering.conflicts import find_conflict
+from retrieval.answering.reranking import Reranker, rerank
+from retrieval.answering.search import Hit, SearchPlan, collapse_per_article, retrieve, wants_recent
+from retrieval.answering.timeframe import question_window
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
-from retrieval.citations import write_answer
-from retrieval.compose import Candidate, pick_sentences, score_sentences, supported
-from retrieval.conflicts import find_conflict
 from retrieval.dates import describe_age, format_date
 from retrieval.embedding import Embedder
 from retrieval.index import IndexReader, IndexSpec, current_generation, open_index
-from retrieval.reranking import Reranker, rerank
-from retrieval.search import Hit, SearchPlan, collapse_per_article, retrieve, wants_recent
 from retrieval.sentences import content_words, keyword_terms, split_sentences
-from retrieval.timeframe import question_window
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Which kind of FAISS index holds a generation's vectors: exact up to a size, then approximate.
 
 Pure decisions and their defaults, without FAISS (the settings import them); the FAISS side
-is ``retrieval.vectors``. The defaults come from ``benchmarks/bench_index.py`` (figures in
+is ``retrieval.index.vectors``. The defaults come from ``benchmarks/bench_index.py`` (figures in
 benchmarks/README.md, "Large corpora").
 """
 

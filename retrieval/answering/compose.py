@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.search import Hit
+from retrieval.answering.search import Hit
 from retrieval.sentences import content_words
 
 _DATE_WORDS = re.compile(

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval.answering.timeframe import Window
 from retrieval.articles import ArticleSummary
-from retrieval.store import StoredPassage
-from retrieval.timeframe import Window
+from retrieval.index import StoredPassage
 
 if TYPE_CHECKING:
     from retrieval.index import IndexReader

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from retrieval.answer import Citation
-from retrieval.compose import Scored
+from retrieval.answering.compose import Scored
+from retrieval.answering.search import Hit
 from retrieval.dates import resolve_relative_dates
-from retrieval.search import Hit
 
 
 def write_answer(

@@ -8,9 +8,9 @@ from datetime import date
 
 import numpy as np
 
-from retrieval.compose import Scored
+from retrieval.answering.compose import Scored
+from retrieval.answering.search import Hit
 from retrieval.dates import MONTHS, resolve_relative_dates
-from retrieval.search import Hit
 
 _MONTH_DAY = re.compile(
     r"\b(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"

@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from retrieval.answering.search import Hit
 from retrieval.chunking import embedding_text
 from retrieval.errors import ModelLoadError
-from retrieval.search import Hit
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder

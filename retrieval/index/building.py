@@ -11,13 +11,12 @@ import numpy as np
 
 from retrieval.articles import Article, Passage
 from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
-from retrieval.embedding import Embedder
+from retrieval.embedding import Embedder, pool, sentence_spans
 from retrieval.errors import NewsbotError
-from retrieval.generations import Generation, write_generation
-from retrieval.index import STORE, IndexSpec, Manifest, current_generation, read_manifest
-from retrieval.indextype import DEFAULT_POLICY, IndexPolicy
-from retrieval.pooling import pool, sentence_spans
-from retrieval.store import Store, StoredArticle
+from retrieval.index.generations import Generation, write_generation
+from retrieval.index.policy import DEFAULT_POLICY, IndexPolicy
+from retrieval.index.reader import STORE, IndexSpec, Manifest, current_generation, read_manifest
+from retrieval.index.store import Store, StoredArticle
 from retrieval.urls import canonical_url, content_hash
 
 ENCODE_CHUNK = 512

@@ -10,7 +10,7 @@ from pathlib import Path
 from retrieval.articles import Article
 from retrieval.dates import parse_date
 from retrieval.errors import ArticleFormatError, InvalidDateError
-from retrieval.outlets import outlet_from_url
+from retrieval.sources.outlets import outlet_from_url
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 _URL_LINE = re.compile(r"^(?:original\s+)?(?:url|source|link)\s*:\s*(?P<url>\S*)\s*$", re.I)

