@@ -39,7 +39,7 @@ from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder
-from retrieval.index import IndexSpec, build_index
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 
 DEFAULT_MAX_BATCH = int(Settings.model_fields["batch_max_questions"].default)
 
@@ -73,8 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-batching-") as directory:
         data_dir = Path(directory)
         build_index(data_dir, news_articles(sets, args.articles), embedder, chunking)
-        answerer = _Dated(Answerer(data_dir, embedder, IndexSpec(embedder.name, chunking),
-                                   AnswerSettings()))  # fmt: skip
+        storage = EmbeddedStorage(data_dir, IndexSpec(embedder.name, chunking))
+        answerer = _Dated(Answerer(storage, embedder, AnswerSettings()))
         for question in questions[:5]:  # warm: model, index, caches
             answerer.answer(question)
         passages = answerer.inner.reader().size

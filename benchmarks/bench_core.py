@@ -37,7 +37,7 @@ from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder
-from retrieval.index import BuildProgress, IndexSpec, build_index
+from retrieval.index import BuildProgress, EmbeddedStorage, IndexSpec, build_index
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not rounds:
             build_index(data_dir, articles, embedder, chunking, batch_size=args.batch_size)
         spec = IndexSpec(model=embedder.name, chunking=chunking)
-        answerer = Answerer(data_dir, embedder, spec, AnswerSettings())
+        answerer = Answerer(EmbeddedStorage(data_dir, spec), embedder, AnswerSettings())
         latency = _latencies(answerer, embedder, questions[: args.warmup], questions)
     print(f"command: `{command}`\n")
     print(_environment(embedder, args.backend, len(articles), len(texts)))

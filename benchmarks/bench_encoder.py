@@ -30,7 +30,7 @@ from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
 from retrieval.embedding import Embedder, OnnxEmbedder, SentenceTransformerEmbedder
 from retrieval.errors import NewsbotError
 from retrieval.evaluation import FAR_FUTURE, EvalSet, Metrics, evaluate, load_eval_set
-from retrieval.index import IndexSpec, build_index
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,8 +38,7 @@ TARGET_SPEED, TARGET_POINTS = 1.5, 1.0
 MAKERS = {
     "torch": "from retrieval.embedding import SentenceTransformerEmbedder as E; e = E()",
     "onnx": "from retrieval.embedding import OnnxEmbedder as E; e = E(cache_dir=C)",
-    "onnx-int8": "from retrieval.embedding import OnnxEmbedder as E; "
-    "e = E(cache_dir=C, int8=True)",
+    "onnx-int8": "from retrieval.embedding import OnnxEmbedder as E; e = E(cache_dir=C, int8=True)",
 }
 
 
@@ -182,8 +181,8 @@ def _quality(
     for eval_set in sets:
         data_dir = work / eval_set.name
         build_index(data_dir, eval_set.articles, embedder, ChunkSettings())
-        answerer = Answerer(data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()),
-                            AnswerSettings(top_k=10))  # fmt: skip
+        storage = EmbeddedStorage(data_dir, IndexSpec(embedder.name, ChunkSettings()))
+        answerer = Answerer(storage, embedder, AnswerSettings(top_k=10))
         questions = eval_set.questions[:per_set] if per_set else eval_set.questions
         ask: Callable = lambda q: answerer.answer(q.question, as_of=FAR_FUTURE)  # noqa: B023, E731
         results[eval_set.name] = evaluate(ask, questions)

@@ -42,7 +42,7 @@ from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import Article, Passage
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, normalise
-from retrieval.index import IndexSpec, build_index, open_index, write_generation
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index, open_index, write_generation
 from retrieval.sentences import split_sentences
 
 FILLER_PASSAGES_PER_ARTICLE = 5
@@ -91,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 size - real_passages)  # fmt: skip
             fill_s = time.perf_counter() - started
             for method in args.methods.split(","):
-                answerer = Answerer(data_dir, embedder, spec, AnswerSettings(method=method))
+                answerer = Answerer(
+                    EmbeddedStorage(data_dir, spec), embedder, AnswerSettings(method=method)
+                )
                 row = _measure(answerer, embedder, questions, args.warmup, size, fill_s)
                 rows.append({**row, "method": method})
             print(f"size {size}: {real_passages} real + {added} filler passages, filled in "

@@ -39,7 +39,7 @@ from corpus import (
 from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import SentenceTransformerEmbedder
-from retrieval.index import IndexSpec, build_index, open_index
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index, open_index
 from retrieval.sources import load_articles
 
 THRESHOLDS = tuple(round(0.20 + 0.05 * i, 2) for i in range(9))
@@ -229,7 +229,7 @@ def check_gate(
     Returns how many were asked and how many the answerer's gate let through and then
     stopped, as it does when it compares the same score.
     """
-    answerer = Answerer(data_dir, embedder, spec, AnswerSettings())
+    answerer = Answerer(EmbeddedStorage(data_dir, spec), embedder, AnswerSettings())
     rows = np.unique(np.linspace(0, len(questions) - 1, min(count, len(questions))).round())
     agreed = 0
     for row in rows.astype(int):
@@ -252,7 +252,7 @@ def score_seeds(
     build_index(data_dir, load_articles([seeds]), embedder, spec.chunking)
     vectors, _ = indexed_vectors(data_dir, spec)
     top1 = (embedder.encode([q for q, _ in SEED_QUESTIONS]) @ vectors.T).max(axis=1)
-    answerer = Answerer(data_dir, embedder, spec, AnswerSettings())
+    answerer = Answerer(EmbeddedStorage(data_dir, spec), embedder, AnswerSettings())
     results = []
     for (question, should_answer), score in zip(SEED_QUESTIONS, top1, strict=True):
         answer = answerer.answer(question, as_of=AFTER_EVERYTHING)

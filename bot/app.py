@@ -10,7 +10,7 @@ from bot.settings import Settings
 from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder
-from retrieval.index import IndexPolicy, IndexSpec
+from retrieval.index import EmbeddedStorage, IndexPolicy, IndexSpec
 
 
 def configure_logging(settings: Settings) -> None:
@@ -84,10 +84,10 @@ def make_answerer(
 ) -> Answerer:
     """The answerer over the index in the configured (or given) data directory."""
     embedder = embedder or make_embedder(settings)
+    spec = IndexSpec(embedder.name, chunk_settings(settings), index_policy(settings))
     return Answerer(
-        data_dir or settings.data_dir,
+        EmbeddedStorage(data_dir or settings.data_dir, spec),
         embedder,
-        IndexSpec(embedder.name, chunk_settings(settings), index_policy(settings)),
         answer_settings(settings, **overrides),
         reranker=CrossEncoderReranker(settings.reranker_model) if settings.reranker_model else None,
     )

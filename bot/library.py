@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from retrieval.index import BuildProgress, Writer
+    from retrieval.index import BuildProgress, Store, Writer
     from retrieval.sources import SourceResult
 
 
@@ -56,12 +56,11 @@ def make_writer(settings: Settings, progress: ProgressPrinter | None = None) -> 
 def index_command(settings: Settings, paths: list[Path], existing: bool = False) -> int:
     """Rebuild the index from scratch from ``paths`` (and, with ``existing``, what it holds)."""
     from bot.app import chunk_settings, index_policy, make_embedder
-    from retrieval.index import STORE, Store, build_index, current_generation
+    from retrieval.index import build_index, open_live_store
     from retrieval.sources import load_articles
 
     articles = load_articles(paths)
-    if existing and (name := current_generation(settings.data_dir)):
-        store = Store(settings.data_dir / name / STORE, readonly=True)
+    if existing and (store := open_live_store(settings.data_dir)) is not None:
         articles = store.all_articles() + articles
         store.close()
     progress = ProgressPrinter(sys.stderr)
@@ -192,13 +191,13 @@ def feeds_command(settings: Settings, action: str, urls: list[str], stdout: Text
     return add_command(settings, feeds)
 
 
-def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+def _open_store(settings: Settings) -> Store:
     from retrieval.errors import IndexMissingError
-    from retrieval.index import STORE, Store, current_generation
+    from retrieval.index import open_live_store
 
-    name = current_generation(settings.data_dir)
-    if name is None:
+    store = open_live_store(settings.data_dir)
+    if store is None:
         raise IndexMissingError(
             f"no index in {settings.data_dir}: run `newsbot index` or `newsbot add` first"
         )
-    return Store(settings.data_dir / name / STORE, readonly=True)
+    return store

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.articles import Article
-from retrieval.index import STORE, Store, UpdateReport, Writer, current_generation, update_index
+from retrieval.index import UpdateReport, Writer, update_index
 from retrieval.sources import Fetcher, SourceProblem, SourceResult, read_source
 from retrieval.urls import canonical_url
 
@@ -79,20 +78,12 @@ def ingest(
 
 
 class _KnownUrls:
-    """Whether a (feed item) URL is already indexed, read from the live generation."""
+    """Whether a (feed item) URL is already indexed, read from the live index."""
 
     def __init__(self, writer: Writer) -> None:
-        self.writer = writer
+        self.storage = writer.storage
 
     def __call__(self, url: str) -> bool:
-        name = current_generation(self.writer.data_dir)
-        if name is None:
+        if self.storage.version() is None:
             return False
-        try:
-            store = Store(self.writer.data_dir / name / STORE, readonly=True)
-        except sqlite3.Error:  # the generation was replaced meanwhile: fetch to be safe
-            return False
-        try:
-            return store.find(canonical_url(url)) is not None
-        finally:
-            store.close()
+        return self.storage.reader().find(canonical_url(url)) is not None

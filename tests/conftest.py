@@ -15,7 +15,7 @@ import pytest
 from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import SentenceTransformerEmbedder
-from retrieval.index import IndexSpec, build_index
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 from retrieval.sources import load_articles
 from tests.ingest.server import FixtureServer
 
@@ -109,7 +109,9 @@ def seed_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
 def seed_answerer(seed_data_dir: Path, embedder) -> Answerer:
     """A real answerer over the seed article (today is the real date)."""
     return Answerer(
-        seed_data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings()
+        EmbeddedStorage(seed_data_dir, IndexSpec(embedder.name, ChunkSettings())),
+        embedder,
+        AnswerSettings(),
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from retrieval.answer import NOT_FOUND_TEXT, Answer
 from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
-from retrieval.index import IndexSpec, build_index
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 from retrieval.sources import load_articles
 from tests.conftest import FIXTURES, SEED_URL, SEEDS
 
@@ -122,7 +122,11 @@ def story_answerer(tmp_path_factory: pytest.TempPathFactory, embedder) -> Answer
     data_dir = tmp_path_factory.mktemp("story")
     articles = load_articles([SEEDS, FIXTURES / "changing_story.jsonl"])
     build_index(data_dir, articles, embedder, ChunkSettings())
-    return Answerer(data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings())
+    return Answerer(
+        EmbeddedStorage(data_dir, IndexSpec(embedder.name, ChunkSettings())),
+        embedder,
+        AnswerSettings(),
+    )
 
 
 def test_as_of_two_dates_gives_two_answers(story_answerer: Answerer) -> None:
@@ -160,9 +164,8 @@ def test_empty_question_is_not_answered(seed_answerer: Answerer) -> None:
 
 def test_answerer_uses_its_clock(seed_data_dir: Path, embedder) -> None:
     answerer = Answerer(
-        seed_data_dir,
+        EmbeddedStorage(seed_data_dir, IndexSpec(embedder.name, ChunkSettings())),
         embedder,
-        IndexSpec(embedder.name, ChunkSettings()),
         today=lambda: date(2024, 6, 1),
     )
     answer = answerer.answer("When is Putin visiting Pyongyang?")
@@ -173,9 +176,8 @@ def test_answerer_uses_its_clock(seed_data_dir: Path, embedder) -> None:
 def test_time_frame_in_the_question_prefers_reports_from_it(story_answerer: Answerer) -> None:
     # A vague question: the gate is lowered so that the ranking is what is tested.
     loose = Answerer(
-        story_answerer.data_dir,
+        story_answerer.storage,
         story_answerer.embedder,
-        story_answerer.spec,
         AnswerSettings(threshold=0.3),
     )
     reference = date(2024, 6, 5)
@@ -190,7 +192,9 @@ def test_disagreeing_reports_prefer_the_newest_and_say_so(tmp_path: Path, embedd
     build_index(
         tmp_path, load_articles([FIXTURES / "disagreeing_reports.jsonl"]), embedder, ChunkSettings()
     )
-    answerer = Answerer(tmp_path, embedder, IndexSpec(embedder.name, ChunkSettings()))
+    answerer = Answerer(
+        EmbeddedStorage(tmp_path, IndexSpec(embedder.name, ChunkSettings())), embedder
+    )
     answer = answerer.answer("When will Putin visit North Korea?", as_of=date(2024, 6, 17))
     assert answer.answered
     assert answer.text.startswith(
@@ -206,7 +210,9 @@ def test_disagreeing_reports_prefer_the_newest_and_say_so(tmp_path: Path, embedd
 
 def test_syndicated_copies_are_shown_once(tmp_path: Path, embedder) -> None:
     build_index(tmp_path, load_articles([FIXTURES / "syndicated.jsonl"]), embedder, ChunkSettings())
-    answerer = Answerer(tmp_path, embedder, IndexSpec(embedder.name, ChunkSettings()))
+    answerer = Answerer(
+        EmbeddedStorage(tmp_path, IndexSpec(embedder.name, ChunkSettings())), embedder
+    )
     answer = answerer.answer("When will Putin visit North Korea?", as_of=date(2024, 6, 18))
     first = answer.results[0]
     assert [a.source for a in first.also_reported_by] in (["Daily Ledger"], ["Harbor Times"])

@@ -13,8 +13,15 @@ import pytest
 from retrieval.answering import Answerer
 from retrieval.chunking import ChunkSettings
 from retrieval.errors import IndexMismatchError, IndexMissingError, NewsbotError
-from retrieval.index import IndexSpec, build_index, current_generation, generations, open_index
-from retrieval.index import reader as index_module
+from retrieval.index import (
+    EmbeddedStorage,
+    IndexSpec,
+    build_index,
+    current_generation,
+    generations,
+    open_index,
+)
+from retrieval.index import layout as index_module
 from retrieval.sources import load_articles
 from tests.conftest import FIXTURES, SEEDS, HashingEmbedder
 
@@ -109,7 +116,7 @@ def test_crash_mid_build_keeps_the_previous_index(
     assert current_generation(tmp_path) == "gen-000001"
     reader = open_index(tmp_path, _spec(hashing_embedder))
     assert reader.store.counts() == {"articles": 1, "passages": 10}
-    answer = Answerer(tmp_path, hashing_embedder, _spec(hashing_embedder)).answer(
+    answer = Answerer(EmbeddedStorage(tmp_path, _spec(hashing_embedder)), hashing_embedder).answer(
         "Putin North Korea visit Kremlin", as_of=FAR_FUTURE
     )
     assert answer.results and answer.results[0].url == seeds[0].url
@@ -144,7 +151,7 @@ def test_answerer_reloads_after_a_rebuild(
     tmp_path: Path, hashing_embedder: HashingEmbedder
 ) -> None:
     build_index(tmp_path, load_articles([SEEDS]), hashing_embedder, ChunkSettings())
-    answerer = Answerer(tmp_path, hashing_embedder, _spec(hashing_embedder))
+    answerer = Answerer(EmbeddedStorage(tmp_path, _spec(hashing_embedder)), hashing_embedder)
     assert answerer.stats() == {"articles": 1, "passages": 10}
     build_index(
         tmp_path,

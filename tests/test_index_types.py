@@ -15,6 +15,7 @@ from bot.app import index_policy
 from bot.settings import Settings, SettingsError, load_settings
 from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings, embedding_text
+from retrieval.errors import IndexMismatchError
 from retrieval.index import (
     STORE,
     IndexReader,
@@ -230,7 +231,7 @@ def test_search_knobs_are_set_on_load(tmp_path: Path, hashing_embedder: HashingE
     assert faiss.extract_index_ivf(open_index(writer.data_dir, spec).vectors).nprobe == 7
 
 
-def test_manifest_without_index_fields_still_loads(
+def test_manifest_of_an_earlier_format_is_refused_with_the_rebuild_command(
     tmp_path: Path, hashing_embedder: HashingEmbedder
 ) -> None:
     writer = _writer(tmp_path, hashing_embedder)
@@ -241,10 +242,8 @@ def test_manifest_without_index_fields_still_loads(
     for name in ("index_type", "ivf_lists", "trained_passages"):
         del data[name]  # as written before approximate indexes
     (directory / "manifest.json").write_text(json.dumps(data))
-    reader = _open(writer)
-    assert (reader.manifest.index_type, reader.size) == ("flat", 5)
-    update_index(writer, _articles(5, start=5))  # and a copy of it can be written on
-    assert _open(writer).size == 10
+    with pytest.raises(IndexMismatchError, match="newsbot index"):
+        _open(writer)
 
 
 def test_unknown_index_type_names_the_allowed_ones() -> None:

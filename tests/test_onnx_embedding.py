@@ -26,7 +26,7 @@ from retrieval.embedding import (
 )
 from retrieval.embedding import onnx_backend as onnx_embedding
 from retrieval.errors import IndexMismatchError, ModelLoadError
-from retrieval.index import IndexSpec
+from retrieval.index import EmbeddedStorage, IndexSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG = " ".join(
@@ -266,9 +266,13 @@ def test_int8_refuses_a_torch_built_index_and_fp32_reads_it(
     question = "When is Putin visiting Pyongyang?"
     spec = IndexSpec(onnx_int8.name, ChunkSettings())
     with pytest.raises(IndexMismatchError) as error:
-        Answerer(seed_data_dir, onnx_int8, spec).answer(question, as_of=date(2024, 6, 17))
+        Answerer(EmbeddedStorage(seed_data_dir, spec), onnx_int8).answer(
+            question, as_of=date(2024, 6, 17)
+        )
     message = str(error.value)
     assert "+int8" in message and "newsbot index" in message and "rebuild" in message
     spec = IndexSpec(onnx_fp32.name, ChunkSettings())
-    answer = Answerer(seed_data_dir, onnx_fp32, spec).answer(question, as_of=date(2024, 6, 17))
+    answer = Answerer(EmbeddedStorage(seed_data_dir, spec), onnx_fp32).answer(
+        question, as_of=date(2024, 6, 17)
+    )
     assert answer.answered and "June 18" in answer.text

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import shutil
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -15,8 +15,9 @@ from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings, embedding_text
 from retrieval.embedding import pool, sentence_spans
+from retrieval.errors import IndexMismatchError
 from retrieval.index import (
-    STORE,
+    EmbeddedStorage,
     IndexSpec,
     Writer,
     build_index,
@@ -24,7 +25,7 @@ from retrieval.index import (
     open_index,
     update_index,
 )
-from retrieval.index.store import pack_rows, unpack_rows
+from retrieval.index.rows import pack_rows, unpack_rows
 from retrieval.sentences import split_sentences
 from retrieval.sources import load_articles
 from tests.conftest import SEEDS, HashingEmbedder
@@ -110,25 +111,21 @@ def seed_copy(tmp_path: Path, seed_data_dir: Path) -> Path:
 def test_answering_encodes_only_the_question(seed_copy: Path, embedder) -> None:
     counting = CountingEmbedder(embedder)
     spec = IndexSpec(embedder.name, ChunkSettings())
-    answer = Answerer(seed_copy, counting, spec, AnswerSettings()).answer(
+    answer = Answerer(EmbeddedStorage(seed_copy, spec), counting, AnswerSettings()).answer(
         "Where will Putin go after North Korea?"
     )
     assert answer.answered and "Vietnam" in answer.text
     assert counting.encoded == ["Where will Putin go after North Korea?"]
 
 
-def test_an_index_without_sentence_vectors_still_answers(seed_copy: Path, embedder) -> None:
-    """A store written before sentence vectors were kept: the answerer encodes sentences."""
-    store = seed_copy / current_generation(seed_copy) / STORE  # type: ignore[operator]
-    with sqlite3.connect(store) as db:
-        db.execute("DROP TABLE sentence_vectors")
-    counting = CountingEmbedder(embedder)
+def test_an_index_of_an_earlier_format_is_refused(seed_copy: Path, embedder) -> None:
+    """Indexes written before every generation kept sentence vectors are rebuilt, not read."""
+    manifest_path = seed_copy / str(current_generation(seed_copy)) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "format_version": 3}))
     spec = IndexSpec(embedder.name, ChunkSettings())
-    answer = Answerer(seed_copy, counting, spec, AnswerSettings()).answer(
-        "When is Putin visiting Pyongyang?"
-    )
-    assert answer.answered and "June 18" in answer.text
-    assert len(counting.encoded) > 1  # the question, then the evidence's sentences
+    with pytest.raises(IndexMismatchError, match="format version 3, expected 4"):
+        Answerer(EmbeddedStorage(seed_copy, spec), embedder).answer("When is Putin visiting?")
 
 
 def test_build_stores_vectors_for_every_passage(tmp_path: Path, embedder) -> None:
@@ -156,7 +153,9 @@ def test_packed_rows_keep_their_direction() -> None:
 
 def test_a_batch_encodes_once_and_answers_repeats_once(seed_copy: Path, embedder) -> None:
     counting = CountingEmbedder(embedder)
-    answerer = Answerer(seed_copy, counting, IndexSpec(embedder.name, ChunkSettings()))
+    answerer = Answerer(
+        EmbeddedStorage(seed_copy, IndexSpec(embedder.name, ChunkSettings())), counting
+    )
     asked = [Question("Where will Putin go after North Korea?"),
              Question("When is Putin visiting  Pyongyang?"),
              Question("Where will Putin go after North Korea?"),

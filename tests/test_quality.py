@@ -13,7 +13,7 @@ import pytest
 from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
 from retrieval.evaluation import FAR_FUTURE, EvalSet, Metrics, evaluate, load_eval_set
-from retrieval.index import IndexSpec, build_index
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 
 DATA = Path(__file__).resolve().parent / "data"
 XQUAD_QUESTIONS = 60  # every 19th question, from all 48 articles
@@ -23,7 +23,9 @@ HYBRID_HIT1, HYBRID_HIT5, HYBRID_MRR = 0.9, 0.97, 0.93
 
 def _measure(eval_set: EvalSet, data_dir: Path, embedder, method: str, questions) -> Metrics:
     answerer = Answerer(
-        data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings(method=method)
+        EmbeddedStorage(data_dir, IndexSpec(embedder.name, ChunkSettings())),
+        embedder,
+        AnswerSettings(method=method),
     )
     metrics = evaluate(
         lambda q: answerer.answer(q.question, top_k=10, as_of=q.date or FAR_FUTURE), questions

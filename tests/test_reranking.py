@@ -11,7 +11,7 @@ from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings, embedding_text
 from retrieval.embedding import bundled_model_path
 from retrieval.errors import ModelLoadError
-from retrieval.index import IndexSpec
+from retrieval.index import EmbeddedStorage, IndexSpec
 from tests.conftest import SEED_URL
 
 
@@ -29,9 +29,8 @@ def stand_in() -> CrossEncoderReranker:
 
 def test_reranker_orders_the_results(seed_data_dir: Path, embedder, stand_in) -> None:
     answerer = Answerer(
-        seed_data_dir,
+        EmbeddedStorage(seed_data_dir, IndexSpec(embedder.name, ChunkSettings())),
         embedder,
-        IndexSpec(embedder.name, ChunkSettings()),
         AnswerSettings(per_article=10),
         reranker=stand_in,
     )
@@ -44,9 +43,9 @@ def test_reranker_orders_the_results(seed_data_dir: Path, embedder, stand_in) ->
     assert offsets == pytest.approx([offsets[0]] * len(own), abs=1e-3)
     assert own == sorted(own, reverse=True)
     spec = IndexSpec(embedder.name, ChunkSettings())
-    plain = Answerer(seed_data_dir, embedder, spec, AnswerSettings(per_article=10)).answer(
-        question, top_k=10, as_of=date(2024, 6, 18)
-    )
+    plain = Answerer(
+        EmbeddedStorage(seed_data_dir, spec), embedder, AnswerSettings(per_article=10)
+    ).answer(question, top_k=10, as_of=date(2024, 6, 18))
     assert [r.passage_id for r in answer.results] != [r.passage_id for r in plain.results]
     assert answer.answered and answer.citations[0].url == SEED_URL
 
@@ -55,7 +54,9 @@ def test_reranker_does_not_change_the_evidence_gate(
     seed_data_dir: Path, embedder, stand_in
 ) -> None:
     answerer = Answerer(
-        seed_data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), reranker=stand_in
+        EmbeddedStorage(seed_data_dir, IndexSpec(embedder.name, ChunkSettings())),
+        embedder,
+        reranker=stand_in,
     )
     assert not answerer.answer("Who won the 2018 FIFA World Cup?").answered
 
@@ -69,7 +70,9 @@ def test_missing_reranker_is_a_clear_error(tmp_path: Path) -> None:
 def test_support_check_declines_passages_that_share_nothing(seed_data_dir: Path, embedder) -> None:
     # A permissive gate lets weak evidence through; the support check still declines it.
     loose = AnswerSettings(threshold=0.05, support_exempt_similarity=0.9)
-    answerer = Answerer(seed_data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), loose)
+    answerer = Answerer(
+        EmbeddedStorage(seed_data_dir, IndexSpec(embedder.name, ChunkSettings())), embedder, loose
+    )
     declined = answerer.answer("How do I bake sourdough bread at home?")
     assert not declined.answered and declined.closest[0].url == SEED_URL
     kept = answerer.answer("When is Putin visiting Pyongyang?")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from retrieval.answering.search import Hit, merge_copies, shingles
 from retrieval.articles import Article, ArticleSummary, Passage
-from retrieval.index import Store, StoredPassage
+from retrieval.index import Store
+from retrieval.storage import StoredPassage
 
 STORY = "The central bank raised its main rate by half a point on Thursday to fight inflation."
 

@@ -206,11 +206,11 @@ def test_store_is_compacted_copy(writer: Writer) -> None:
 
 def test_answerer_sees_an_update_without_restart(writer: Writer) -> None:
     from retrieval.answering import Answerer
+    from retrieval.index import EmbeddedStorage
 
     update_index(writer, [DAM])
-    answerer = Answerer(
-        writer.data_dir, writer.embedder, IndexSpec(writer.embedder.name, ChunkSettings())
-    )
+    spec = IndexSpec(writer.embedder.name, ChunkSettings())
+    answerer = Answerer(EmbeddedStorage(writer.data_dir, spec), writer.embedder)
     assert answerer.stats()["articles"] == 1
     update_index(writer, [BRIDGE])
     answer = answerer.answer("suspension bridge closed cracks", as_of=date(2024, 12, 31))

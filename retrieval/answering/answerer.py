@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 
@@ -22,8 +20,8 @@ from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
 from retrieval.dates import describe_age, format_date
 from retrieval.embedding import Embedder
-from retrieval.index import IndexReader, IndexSpec, current_generation, open_index
 from retrieval.sentences import content_words, keyword_terms, split_sentences
+from retrieval.storage import Storage, StoreReader
 
 
 @dataclass(frozen=True)
@@ -50,43 +48,33 @@ class AnswerSettings:
 
 
 class Answerer:
-    """Answers questions from the index in a data directory; safe to share between threads."""
+    """Answers questions from an index kept in any ``Storage``; safe to share between threads."""
 
     def __init__(
         self,
-        data_dir: Path,
+        storage: Storage,
         embedder: Embedder,
-        spec: IndexSpec,
         settings: AnswerSettings | None = None,
         today: Callable[[], date] = date.today,
         reranker: Reranker | None = None,
     ) -> None:
-        self.data_dir = data_dir
+        self.storage = storage
         self.embedder = embedder
-        self.spec = spec
         self.settings = settings or AnswerSettings()
         self._today = today
         self.reranker = reranker
-        self._reader: IndexReader | None = None
-        self._generation: str | None = None
-        self._lock = threading.Lock()
 
-    def reader(self) -> IndexReader:
-        """The live index, loaded on first use and reloaded when a new build is swapped in."""
-        generation = current_generation(self.data_dir)
-        with self._lock:
-            if self._reader is None or generation != self._generation:
-                reader = open_index(self.data_dir, self.spec)
-                self._reader, self._generation = reader, generation
-            return self._reader
+    def reader(self) -> StoreReader:
+        """The live index (the storage reopens it when a write has landed)."""
+        return self.storage.reader()
 
     def list_articles(self) -> list[ArticleSummary]:
         """Every indexed article, newest first."""
-        return self.reader().store.list_articles()
+        return self.reader().list_articles()
 
     def stats(self) -> dict[str, int]:
         """Counts of indexed articles and passages."""
-        return self.reader().store.counts()
+        return self.reader().counts()
 
     def answer(
         self,
@@ -129,7 +117,7 @@ class Answerer:
 
     def _answer_one(
         self,
-        reader: IndexReader,
+        reader: StoreReader,
         asked: Question,
         query: np.ndarray,
         timings: dict[str, float],
@@ -196,7 +184,7 @@ class Answerer:
 
     def _compose(
         self,
-        reader: IndexReader,
+        reader: StoreReader,
         question: str,
         query: np.ndarray,
         ranked: list[Hit],
@@ -258,11 +246,11 @@ class Answerer:
         )
 
     def _sentence_vectors(
-        self, reader: IndexReader, evidence: list[Hit], candidates: list[Candidate]
+        self, reader: StoreReader, evidence: list[Hit], candidates: list[Candidate]
     ) -> np.ndarray:
-        """The candidates' vectors: pooled when the passage was indexed, or encoded now for a
-        passage stored without them (an index built before they were kept)."""
-        stored = reader.store.sentence_vectors(hit.passage.id for hit in evidence)
+        """The candidates' vectors, pooled when the passage was indexed; encoded now only if
+        the sentence splitter has changed since (the counts then differ)."""
+        stored = reader.sentence_vectors(hit.passage.id for hit in evidence)
         counts = [sum(c.passage_rank == rank for c in candidates) for rank in range(len(evidence))]
         parts = []
         for rank, hit in enumerate(evidence):

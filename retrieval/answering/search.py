@@ -15,10 +15,10 @@ import numpy as np
 
 from retrieval.answering.timeframe import Window
 from retrieval.articles import ArticleSummary
-from retrieval.index import StoredPassage
+from retrieval.storage import StoredPassage
 
 if TYPE_CHECKING:
-    from retrieval.index import IndexReader
+    from retrieval.storage import StoreReader
 
 METHODS = ("dense", "bm25", "hybrid", "rrf")
 # Word-trigram cosine above which two passages are copies of one text: measured on the seed
@@ -187,7 +187,7 @@ def fuse(method: str, dense: dict[int, float], keyword: dict[int, float],
 
 
 def retrieve(
-    reader: IndexReader,
+    reader: StoreReader,
     vector: np.ndarray,
     terms: list[str],
     reference: date,
@@ -202,7 +202,7 @@ def retrieve(
         keyword = (
             dict(reader.keyword_search(terms, fetch, reference)) if plan.method != "dense" else {}
         )
-        stored = reader.store.passages(set(dense) | set(keyword))
+        stored = reader.passages(set(dense) | set(keyword))
         stored = {i: p for i, p in stored.items() if p.article.published <= reference}
         missing = [i for i in stored if i not in dense]
         dense = {i: s for i, s in dense.items() if i in stored}

@@ -13,10 +13,10 @@ from retrieval.articles import Article, Passage
 from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
 from retrieval.embedding import Embedder, pool, sentence_spans
 from retrieval.errors import NewsbotError
-from retrieval.index.generations import Generation, write_generation
+from retrieval.index.embedded import EmbeddedStorage
+from retrieval.index.layout import IndexSpec, Manifest
 from retrieval.index.policy import DEFAULT_POLICY, IndexPolicy
-from retrieval.index.reader import STORE, IndexSpec, Manifest, current_generation, read_manifest
-from retrieval.index.store import Store, StoredArticle
+from retrieval.storage import Storage, StoredArticle, StoreWriter
 from retrieval.urls import canonical_url, content_hash
 
 ENCODE_CHUNK = 512
@@ -62,6 +62,14 @@ class Writer:
     lock_timeout: float | None = None
     on_wait: Callable[[], None] | None = None
     index: IndexPolicy = DEFAULT_POLICY
+    # Where the index is kept: by default the generations in ``data_dir``.
+    storage: Storage = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.storage is None:
+            embedded = EmbeddedStorage(self.data_dir, self.spec, lock_timeout=self.lock_timeout,
+                                       on_wait=self.on_wait)  # fmt: skip
+            object.__setattr__(self, "storage", embedded)
 
     @property
     def spec(self) -> IndexSpec:
@@ -91,15 +99,17 @@ def build_index(
     """Build a new generation from ``articles`` alone and make it the live one."""
     if not articles:
         raise NewsbotError("no articles to index")
-    writer = Writer(data_dir, embedder, chunking, batch_size, progress, index=index)
+    storage = EmbeddedStorage(data_dir, IndexSpec(embedder.name, chunking, index))
+    writer = Writer(data_dir, embedder, chunking, batch_size, progress, index=index,
+                    storage=storage)  # fmt: skip
     writer.check_passage_length()
     articles = _unique(articles)
     chunks = [chunk_article(a, chunking, embedder.count_tokens) for a in articles]
     embedded = _embed(writer, articles, chunks)
-    with write_generation(data_dir, writer.spec, embedder.dimension, from_current=False) as gen:
-        _insert(gen, articles, chunks, embedded)
-    assert gen.manifest is not None
-    return gen.manifest
+    with storage.write(fresh=True, dimension=embedder.dimension) as batch:
+        _insert(batch, articles, chunks, embedded)
+    assert batch.manifest is not None
+    return batch.manifest
 
 
 def update_index(
@@ -116,26 +126,24 @@ def update_index(
         known.seconds = time.perf_counter() - started
         return known
     report = UpdateReport()
-    with write_generation(writer.data_dir, writer.spec, writer.embedder.dimension,
-                          from_current=True, lock_timeout=writer.lock_timeout,
-                          on_wait=writer.on_wait) as gen:  # fmt: skip
+    with writer.storage.write(dimension=writer.embedder.dimension) as gen:
         fresh: list[Article] = []
         seen_hashes: dict[str, str] = {}
         batch_twins: list[tuple[str, str]] = []
         for article in _unique(articles):
             digest = content_hash(article)
-            stored = gen.store.find(article.url)
+            stored = gen.find(article.url)
             if stored is not None and _same(stored, article, digest):
                 report.unchanged.append(article.url)
                 continue
             if stored is not None:
-                gen.remove(gen.store.remove_article(stored.id))
+                gen.remove_article(stored.id)
                 report.updated.append(article.url)
             elif digest in seen_hashes:
                 batch_twins.append((article.url, seen_hashes[digest]))
                 continue
-            elif (twin := gen.store.find_by_hash(digest)) is not None:
-                gen.store.add_alias(article.url, twin.id)
+            elif (twin := gen.find_by_hash(digest)) is not None:
+                gen.add_alias(article.url, twin.id)
                 report.duplicates.append((article.url, twin.url))
                 continue
             else:
@@ -143,18 +151,18 @@ def update_index(
             seen_hashes[digest] = article.url
             fresh.append(article)
         for url in dict.fromkeys(_canonical_or_none(u) or u for u in remove):
-            stored = gen.store.find(url)
+            stored = gen.find(url)
             if stored is None:
                 report.not_found.append(url)
                 continue
-            gen.remove(gen.store.remove_article(stored.id))
+            gen.remove_article(stored.id)
             report.removed.append(url)
         chunks = [chunk_article(a, writer.chunking, writer.embedder.count_tokens) for a in fresh]
         embedded = _embed(writer, fresh, chunks)
         _insert(gen, fresh, chunks, embedded)
         # Copies found within this batch point at articles inserted just now.
         for url, twin_url in batch_twins:
-            gen.store.add_alias(url, gen.store.find(twin_url).id)  # type: ignore[union-attr]
+            gen.add_alias(url, gen.find(twin_url).id)  # type: ignore[union-attr]
         report.duplicates.extend(batch_twins)
         report.passages = len(embedded.vectors)
         gen.discard = not (fresh or report.removed or report.duplicates)
@@ -165,20 +173,15 @@ def update_index(
 def _all_unchanged(writer: Writer, articles: Sequence[Article]) -> UpdateReport | None:
     """A report when the live index already holds every article as it is (a feed polled
     again): then nothing is copied or written. None when anything is new or changed."""
-    name = current_generation(writer.data_dir)
-    if name is None:
+    if writer.storage.version() is None:
         return None
-    writer.spec.check(read_manifest(writer.data_dir / name), writer.data_dir)
-    store = Store(writer.data_dir / name / STORE, readonly=True)
-    try:
-        urls = []
-        for article in _unique(articles):
-            stored = store.find(article.url)
-            if stored is None or not _same(stored, article, content_hash(article)):
-                return None
-            urls.append(article.url)
-    finally:
-        store.close()
+    reader = writer.storage.reader()
+    urls = []
+    for article in _unique(articles):
+        stored = reader.find(article.url)
+        if stored is None or not _same(stored, article, content_hash(article)):
+            return None
+        urls.append(article.url)
     return UpdateReport(unchanged=urls)
 
 
@@ -221,14 +224,14 @@ class Embedded:
     sentences: list[np.ndarray]
 
 
-def _insert(gen: Generation, articles: Sequence[Article], chunks: list[list[Passage]],
+def _insert(batch: StoreWriter, articles: Sequence[Article], chunks: list[list[Passage]],
             embedded: Embedded) -> None:  # fmt: skip
-    ids: list[int] = []
+    first = 0
     for article, passages in zip(articles, chunks, strict=True):
-        first = len(ids)
-        sentences = embedded.sentences[first : first + len(passages)]
-        ids.extend(gen.store.add_article(article, passages, sentences))
-    gen.add(ids, embedded.vectors)
+        end = first + len(passages)
+        batch.add_article(article, passages, embedded.vectors[first:end],
+                          embedded.sentences[first:end])  # fmt: skip
+        first = end
 
 
 def _embed(writer: Writer, articles: Sequence[Article], chunks: list[list[Passage]]) -> Embedded:

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -23,11 +23,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from retrieval.articles import Article, Passage
 from retrieval.errors import NewsbotError
 from retrieval.index import keywords
 from retrieval.index.keywords import KEYWORDS, save_keywords
-from retrieval.index.policy import IndexPolicy
-from retrieval.index.reader import (
+from retrieval.index.layout import (
     CURRENT,
     FORMAT_VERSION,
     MANIFEST,
@@ -38,12 +38,16 @@ from retrieval.index.reader import (
     current_generation,
     read_manifest,
 )
+from retrieval.index.policy import IndexPolicy
+from retrieval.index.reader import open_live_store
 from retrieval.index.store import Store
 from retrieval.index.vectors import empty_flat, fit, kind_of, list_total, remove
+from retrieval.storage import StoredArticle
 
 
 class Generation:
-    """A generation being written: its store and vectors, private until committed."""
+    """A generation being written (a ``StoreWriter``): its store and vectors, private until
+    committed."""
 
     def __init__(
         self, directory: Path, store: Store, vectors: faiss.Index, trained_on: int = 0
@@ -57,6 +61,32 @@ class Generation:
         self.base: Path | None = None  # the generation this one started as a copy of
         self._removed: list[int] = []
 
+    def find(self, url: str) -> StoredArticle | None:
+        """The article known by this URL in this generation, if any."""
+        return self.store.find(url)
+
+    def find_by_hash(self, digest: str) -> StoredArticle | None:
+        """An article of this generation whose text has this fingerprint, if any."""
+        return self.store.find_by_hash(digest)
+
+    def add_alias(self, url: str, article_id: int) -> None:
+        """Record another URL under which an article's text was found."""
+        self.store.add_alias(url, article_id)
+
+    def remove_article(self, article_id: int) -> None:
+        """Remove an article with its passages and their vectors."""
+        self.remove(self.store.remove_article(article_id))
+
+    def add_article(
+        self,
+        article: Article,
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray],
+    ) -> None:
+        """Add an article with its passages, their vectors and their sentences' vectors."""
+        self.add(self.store.add_article(article, passages, sentence_vectors), vectors)
+
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
         """Add passage vectors under their store ids."""
         self._apply_removals()
@@ -64,8 +94,7 @@ class Generation:
             self.vectors.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: list[int]) -> None:
-        """Take passage vectors out of the index."""
-        # Collected and applied in one go: HNSW removes by rebuilding its whole graph.
+        """Take passage vectors out of the index (applied in one go, before the next add)."""
         self._removed.extend(ids)
 
     def finish(self, policy: IndexPolicy) -> None:
@@ -162,7 +191,8 @@ def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
     source = data_dir / base
     manifest = read_manifest(source)
     spec.check(manifest, data_dir)
-    live = Store(source / STORE, readonly=True)
+    live = open_live_store(data_dir)
+    assert live is not None and live.path.parent == source  # the writers' lock is held
     try:
         live.copy_to(build_dir / STORE)
     finally:

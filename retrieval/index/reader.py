@@ -1,100 +1,78 @@
-"""Reading the on-disk index: FAISS vectors, the SQLite store and a manifest.
-
-Layout of a data directory::
-
-    CURRENT              name of the live generation, replaced atomically
-    gen-000003/          one complete generation: manifest.json, vectors.faiss, store.sqlite
-    .build-…/            a generation being written (removed if a crash left it behind)
-    .lock                the writers' lock
-
-Generations are never changed once written (see ``retrieval.index.generations``), so a reader
-never sees a half-written index.
-"""
+"""Reading a generation of the on-disk index: FAISS vectors, the SQLite store and the
+saved keyword postings, behind the ``StoreReader`` protocol."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from retrieval.chunking import ChunkSettings
+from retrieval.articles import ArticleSummary
 from retrieval.errors import IndexMismatchError, IndexMissingError
 from retrieval.index.keywords import KEYWORDS, KeywordIndex
+from retrieval.index.layout import (
+    STORE,
+    VECTORS,
+    IndexSpec,
+    Manifest,
+    current_generation,
+    read_manifest,
+)
 from retrieval.index.policy import DEFAULT_POLICY, IndexPolicy
 from retrieval.index.store import Store
 from retrieval.index.vectors import configure
-
-FORMAT_VERSION = 3
-CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
-VECTORS = "vectors.faiss"
-STORE = "store.sqlite"
-
-
-@dataclass(frozen=True)
-class IndexSpec:
-    """What an index must have been built with for the current settings to read it, and
-    how its vectors are kept and searched (any kind of index reads with any policy)."""
-
-    model: str
-    chunking: ChunkSettings
-    policy: IndexPolicy = DEFAULT_POLICY
-
-    def check(self, manifest: Manifest, where: Path) -> None:
-        """Raise IndexMismatchError if ``manifest`` was built differently."""
-        problems = []
-        if manifest.format_version != FORMAT_VERSION:
-            problems.append(f"format version {manifest.format_version}, expected {FORMAT_VERSION}")
-        if manifest.model != self.model:
-            problems.append(f"model {manifest.model!r}, settings ask for {self.model!r}")
-        if manifest.chunking != self.chunking.as_dict():
-            problems.append(
-                f"passage settings {manifest.chunking}, settings ask for {self.chunking.as_dict()}"
-            )
-        if problems:
-            raise IndexMismatchError(
-                f"the index in {where} was built with {'; '.join(problems)}: "
-                "run `newsbot index` to rebuild it"
-            )
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What a generation was built with, and what it holds."""
-
-    format_version: int
-    model: str
-    dimension: int
-    chunking: dict[str, int]
-    generation: int
-    built_at: str
-    articles: int
-    passages: int
-    # Added with approximate indexes; manifests written before them describe flat indexes.
-    index_type: str = "flat"
-    ivf_lists: int = 0
-    trained_passages: int = 0  # passages the IVF lists were trained at
+from retrieval.storage import StoredArticle, StoredPassage
 
 
 class IndexReader:
-    """A loaded generation: FAISS vectors plus the store, read-only."""
+    """A loaded generation: FAISS vectors plus the store, read-only (a ``StoreReader``)."""
 
     def __init__(
         self, directory: Path, manifest: Manifest, policy: IndexPolicy = DEFAULT_POLICY
     ) -> None:
         self.directory = directory
         self.manifest = manifest
-        self.vectors = faiss.read_index(str(directory / VECTORS))
-        configure(self.vectors, policy)
+        self._policy = policy
         self.store = Store(directory / STORE, readonly=True)
         saved = directory / KEYWORDS
         self.keywords = KeywordIndex(saved) if saved.exists() else None
+
+    @cached_property
+    def vectors(self) -> faiss.Index:
+        """The FAISS index, read on first use (looking up articles needs none of it)."""
+        vectors = faiss.read_index(str(self.directory / VECTORS))
+        configure(vectors, self._policy)
+        return vectors
+
+    @property
+    def version(self) -> str:
+        """The generation's name."""
+        return self.directory.name
+
+    def find(self, url: str) -> StoredArticle | None:
+        """The article known by this URL (its own or a copy's), if any."""
+        return self.store.find(url)
+
+    def passages(self, ids: Iterable[int]) -> dict[int, StoredPassage]:
+        """The passages with these ids, with their articles."""
+        return self.store.passages(ids)
+
+    def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Per passage id, its sentences' vectors (float32, a row per sentence)."""
+        return self.store.sentence_vectors(ids)
+
+    def list_articles(self) -> list[ArticleSummary]:
+        """Every article, newest first, with the other URLs it is known by."""
+        return self.store.list_articles()
+
+    def counts(self) -> dict[str, int]:
+        """How many articles and passages the generation holds."""
+        return self.store.counts()
 
     def keyword_search(
         self, terms: list[str], k: int, published_by: date
@@ -147,21 +125,6 @@ def _one_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(threads)
 
 
-def current_generation(data_dir: Path) -> str | None:
-    """The name of the live generation, or None when nothing was built yet."""
-    try:
-        name = (data_dir / CURRENT).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return name or None
-
-
-def read_manifest(directory: Path) -> Manifest:
-    """Read a generation's manifest."""
-    data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    return Manifest(**data)
-
-
 def open_index(data_dir: Path, spec: IndexSpec) -> IndexReader:
     """Load the live generation, checking it matches ``spec``."""
     name = current_generation(data_dir)
@@ -176,3 +139,10 @@ def open_index(data_dir: Path, spec: IndexSpec) -> IndexReader:
         ) from None
     spec.check(manifest, data_dir)
     return IndexReader(directory, manifest, spec.policy)
+
+
+def open_live_store(data_dir: Path) -> Store | None:
+    """The live generation's store, read-only, without its vectors; None when nothing is
+    indexed. The one way in for reading articles (lists, stats, rebuilds, known URLs)."""
+    name = current_generation(data_dir)
+    return None if name is None else Store(data_dir / name / STORE, readonly=True)

@@ -6,7 +6,6 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -14,11 +13,11 @@ import numpy as np
 
 from retrieval.articles import Article, ArticleSummary, Passage
 from retrieval.chunking import embedding_text
+from retrieval.index.keywords import FTS_TOKENIZER, fts_search
+from retrieval.index.rows import pack_rows, unpack_rows
+from retrieval.storage import StoredArticle, StoredPassage
 from retrieval.urls import content_hash
 
-# How FTS5 splits and stems passages; retrieval.index.keywords tokenizes query terms and new
-# passages the same way, so the two must not differ.
-FTS_TOKENIZER = "porter unicode61"
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS articles (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -44,8 +43,7 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 -- Each passage's sentence vectors (one row per sentence of split_sentences, int8 with a
 -- float32 scale per row: see pack_rows), so that answering needs no encoding beyond the
--- question's. Stores written before this table existed have none: the answerer then
--- encodes the sentences itself.
+-- question's.
 CREATE TABLE IF NOT EXISTS sentence_vectors (
     passage_id INTEGER PRIMARY KEY REFERENCES passages(id) ON DELETE CASCADE,
     sentences INTEGER NOT NULL,
@@ -60,43 +58,6 @@ CREATE INDEX IF NOT EXISTS urls_by_article ON article_urls(article_id);
 """
 _SUMMARY = "a.url, a.title, a.source, a.published, a.author"
 MMAP_BYTES = 1 << 30
-
-
-@dataclass(frozen=True)
-class StoredPassage:
-    """A passage joined with its article's metadata."""
-
-    id: int
-    position: int
-    text: str
-    article: ArticleSummary
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """How an article is stored: its id and fingerprint, to tell new from changed."""
-
-    id: int
-    url: str
-    content_hash: str
-    title: str
-    published: date
-
-
-def pack_rows(vectors: np.ndarray) -> bytes:
-    """Unit vectors as bytes: a float32 scale per row, then the rows as int8 (a quarter of
-    float32: sentence vectors are most of a store's size; cosines move by under 0.01)."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    scales = np.maximum(np.abs(vectors).max(axis=1, initial=0.0), 1e-12) / 127
-    quantised = np.round(vectors / scales[:, None]).astype(np.int8)
-    return scales.astype(np.float32).tobytes() + quantised.tobytes()
-
-
-def unpack_rows(data: bytes, count: int) -> np.ndarray:
-    """The float32 rows that ``pack_rows`` packed."""
-    scales = np.frombuffer(data, dtype=np.float32, count=count)
-    quantised = np.frombuffer(data, dtype=np.int8, offset=4 * count).reshape(count, -1)
-    return quantised.astype(np.float32) * scales[:, None]
 
 
 def _summary(row: tuple) -> ArticleSummary:
@@ -248,15 +209,12 @@ class Store:
         if not wanted:
             return {}
         marks = ",".join("?" * len(wanted))
-        try:
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT passage_id, sentences, vectors FROM sentence_vectors"
-                    f" WHERE passage_id IN ({marks})",
-                    wanted,
-                ).fetchall()
-        except sqlite3.OperationalError:  # a store written before sentence vectors existed
-            return {}
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT passage_id, sentences, vectors FROM sentence_vectors"
+                f" WHERE passage_id IN ({marks})",
+                wanted,
+            ).fetchall()
         return {row[0]: unpack_rows(row[2], row[1]) for row in rows}
 
     def keyword_search(
@@ -264,28 +222,9 @@ class Store:
     ) -> list[tuple[int, float]]:
         """BM25 over titles and passages: the ``k`` best passage ids with their scores (higher
         is better), among articles published on or before ``published_by``."""
-        # Each term is quoted, so nothing a user types is read as FTS5 query syntax.
-        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms if t)
-        if not query:
-            return []
-        if published_by.isoformat() >= self._newest_date():
-            # Nothing is too new: no join to the articles' dates, which cost as much as the
-            # BM25 ranking itself (27 against 66 ms at 100k passages).
-            sql = (
-                "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts"
-                " WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?"
-            )
-            arguments: tuple[object, ...] = (query, k)
-        else:
-            sql = (
-                "SELECT f.rowid, -bm25(passages_fts) AS score FROM passages_fts f"
-                " JOIN passages p ON p.id = f.rowid JOIN articles a ON a.id = p.article_id"
-                " WHERE passages_fts MATCH ? AND a.published <= ? ORDER BY score DESC LIMIT ?"
-            )
-            arguments = (query, published_by.isoformat(), k)
+        newest = self._newest_date()
         with self._lock:
-            rows = self._db.execute(sql, arguments).fetchall()
-        return [(int(r[0]), float(r[1])) for r in rows]
+            return fts_search(self._db, terms, k, published_by, newest)
 
     def _newest_date(self) -> str:
         """The newest article's date (ISO); read once when the store cannot change."""

@@ -20,7 +20,7 @@ from bot.telegram.app import POLL_JOB
 from bot.telegram.services import SERVICES_KEY
 from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
-from retrieval.index import CURRENT, IndexSpec
+from retrieval.index import CURRENT, EmbeddedStorage, IndexSpec
 from retrieval.sources import FEEDS_FILE, add_feeds
 from tests.ingest.server import FixtureServer
 
@@ -52,7 +52,9 @@ async def fresh_bot(
 ) -> AsyncIterator[Harness]:
     """A bot over a real answerer on `data_dir`, following `feeds` on the site."""
     answerer = Answerer(
-        data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings()
+        EmbeddedStorage(data_dir, IndexSpec(embedder.name, ChunkSettings())),
+        embedder,
+        AnswerSettings(),
     )
     settings = make_settings(
         data_dir, fake_api, feeds=tuple(site.url(f) for f in feeds), fetch_timeout=1.0

@@ -1,0 +1,52 @@
+"""The embedded backend: generations of FAISS + SQLite in a data directory, as a ``Storage``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from retrieval.index.generations import Generation, write_generation
+from retrieval.index.layout import IndexSpec, current_generation
+from retrieval.index.reader import IndexReader, open_index
+
+
+class EmbeddedStorage:
+    """The index in ``data_dir``, read and written as generations (see ``generations``)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        spec: IndexSpec,
+        *,
+        lock_timeout: float | None = None,
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.spec = spec
+        self.lock_timeout = lock_timeout
+        self.on_wait = on_wait
+        self._reader: IndexReader | None = None
+        self._lock = threading.Lock()
+
+    def version(self) -> str | None:
+        """The live generation's name, or None when nothing was built yet."""
+        return current_generation(self.data_dir)
+
+    def reader(self) -> IndexReader:
+        """The live generation, loaded on first use and again when a new one is swapped in."""
+        generation = self.version()
+        with self._lock:
+            if self._reader is None or generation != self._reader.version:
+                self._reader = open_index(self.data_dir, self.spec)
+            return self._reader
+
+    @contextmanager
+    def write(self, *, fresh: bool = False, dimension: int) -> Iterator[Generation]:
+        """A new generation, empty (``fresh``) or a copy of the live one, swapped in when
+        the block ends without an error."""
+        with write_generation(self.data_dir, self.spec, dimension, from_current=not fresh,
+                              lock_timeout=self.lock_timeout,
+                              on_wait=self.on_wait) as generation:  # fmt: skip
+            yield generation
