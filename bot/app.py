@@ -37,7 +37,6 @@ def index_policy(settings: Settings) -> IndexPolicy:
         kind=settings.index_type,
         flat_max_passages=settings.flat_max_passages,
         nprobe=settings.ivf_nprobe,
-        ef_search=settings.hnsw_ef_search,
     )
 
 

@@ -160,12 +160,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
         return library.stats_command(settings, args.json, stdout)
     if args.command == "eval":
         from bot.quality import eval_command
+        from retrieval.answering import METHODS
 
         methods = args.compare.split(",") if args.compare else [settings.retrieval_method]
-        unknown = set(methods) - {"dense", "bm25", "hybrid", "rrf"}
+        unknown = set(methods) - set(METHODS)
         if unknown:
             print(f"error: unknown retrieval method(s) {', '.join(sorted(unknown))} for "
-                  "--compare (choose from dense, bm25, hybrid, rrf)", file=sys.stderr)  # fmt: skip
+                  f"--compare (choose from {', '.join(METHODS)})", file=sys.stderr)  # fmt: skip
             return 2
         return eval_command(
             settings, args.dataset, args.top_k, methods, args.json, stdout, args.unanswerable

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from retrieval.index import FLAT_MAX_PASSAGES, HNSW_EF_SEARCH, IVF_NPROBE
-
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+from retrieval.answering import METHODS
+from retrieval.embedding import DEFAULT_MODEL
+from retrieval.index import FLAT_MAX_PASSAGES, INDEX_TYPES, IVF_NPROBE
 
 IdList = Annotated[tuple[int, ...], NoDecode]
 StrList = Annotated[tuple[str, ...], NoDecode]
@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     model_cache_dir: Path | None = None
     top_k: int = Field(5, ge=1, le=100)
-    retrieval_method: Literal["dense", "bm25", "hybrid", "rrf"] = "hybrid"
+    retrieval_method: str = "hybrid"  # one of METHODS
     keyword_weight: float = Field(0.3, ge=0.0, le=5.0)
     evidence_threshold: float = Field(0.40, ge=-1.0, le=1.0)
     max_passages_per_article: int = Field(2, ge=1, le=20)
@@ -42,11 +42,10 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(5.0, ge=0.0, le=1000.0)
     batch_max_questions: int = Field(16, ge=1, le=1024)
 
-    # Large corpora (the defaults' measurements are in retrieval/indextype.py)
-    index_type: Literal["auto", "flat", "ivf", "hnsw"] = "auto"
+    # Large corpora (the defaults' measurements are in retrieval/index/policy.py)
+    index_type: str = "auto"  # one of INDEX_TYPES
     flat_max_passages: int = Field(FLAT_MAX_PASSAGES, ge=0)
     ivf_nprobe: int = Field(IVF_NPROBE, ge=1, le=65_536)
-    hnsw_ef_search: int = Field(HNSW_EF_SEARCH, ge=1, le=4096)
 
     # Keeping the news fresh
     feeds: StrList = ()
@@ -86,6 +85,14 @@ class Settings(BaseSettings):
         """Accept "https://a/rss, https://b/atom" as well as a list."""
         if isinstance(value, str):
             return tuple(value.replace(",", " ").split())
+        return value
+
+    @field_validator("retrieval_method", "index_type")
+    @classmethod
+    def _check_choice(cls, value: str, info: ValidationInfo) -> str:
+        choices = METHODS if info.field_name == "retrieval_method" else INDEX_TYPES
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(repr(c) for c in choices)}")
         return value
 
     @field_validator("log_level")

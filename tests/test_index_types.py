@@ -169,26 +169,6 @@ def test_auto_index_that_shrinks_stays_ivf(
     _assert_vectors_match_store(reader)
 
 
-def test_hnsw_removal_rebuilds_without_the_removed(
-    tmp_path: Path, hashing_embedder: HashingEmbedder
-) -> None:
-    writer = _writer(tmp_path, hashing_embedder, kind="hnsw")
-    articles = _articles(80)
-    update_index(writer, articles)
-    removed = [a.url for a in articles[:10]]
-    changed = Article(articles[20].url, "Story 20", "Example", date(2024, 3, 2), ("Changed.",))
-    update_index(writer, [changed], remove=removed)
-    reader = _open(writer)
-    assert kind_of(reader.vectors) == reader.manifest.index_type == "hnsw"
-    _assert_vectors_match_store(reader)
-    urls = {p.article.url for p in reader.store.passages(contents(reader.vectors)[0]).values()}
-    assert not urls & set(removed) and len(urls) == 70
-    query = hashing_embedder.encode([embedding_text("Story 20", "Changed.")])[0]
-    best, score = reader.search(query, 1)[0]
-    assert reader.store.passages([best])[best].text == "Changed."
-    assert reader.similarities(query, [best]) == pytest.approx([score], abs=1e-5)
-
-
 def test_recall_at_10_with_the_default_nprobe_on_clustered_vectors() -> None:
     rng = np.random.default_rng(3)
     centres = rng.standard_normal((300, 64)).astype(np.float32)
@@ -247,7 +227,7 @@ def test_manifest_of_an_earlier_format_is_refused_with_the_rebuild_command(
 
 
 def test_unknown_index_type_names_the_allowed_ones() -> None:
-    with pytest.raises(ValueError, match="'annoy'; expected one of auto, flat, ivf, hnsw"):
+    with pytest.raises(ValueError, match="'annoy'; expected one of auto, flat, ivf"):
         IndexPolicy(kind="annoy")
     with pytest.raises(ValueError, match="nprobe must be positive"):
         IndexPolicy(nprobe=0)
@@ -258,11 +238,10 @@ def test_index_settings_are_validated_and_passed_on(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("NEWSBOT_INDEX_TYPE", "annoy")
     with pytest.raises(SettingsError, match=r"NEWSBOT_INDEX_TYPE: .*'auto', 'flat', 'ivf'"):
         load_settings(None)
-    monkeypatch.setenv("NEWSBOT_INDEX_TYPE", "hnsw")
+    monkeypatch.setenv("NEWSBOT_INDEX_TYPE", "ivf")
     monkeypatch.setenv("NEWSBOT_IVF_NPROBE", "0")
     with pytest.raises(SettingsError, match="NEWSBOT_IVF_NPROBE"):
         load_settings(None)
     monkeypatch.setenv("NEWSBOT_IVF_NPROBE", "12")
     monkeypatch.setenv("NEWSBOT_FLAT_MAX_PASSAGES", "1000")
-    monkeypatch.setenv("NEWSBOT_HNSW_EF_SEARCH", "99")
-    assert index_policy(load_settings(None)) == IndexPolicy("hnsw", 1000, 12, 99)
+    assert index_policy(load_settings(None)) == IndexPolicy("ivf", 1000, 12)

@@ -1,15 +1,42 @@
 """Answering: from a question to a grounded answer with numbered citations.
 
 ``answerer`` coordinates: it retrieves passages through the store reader (``search``:
-dense, keyword and fused ranking, copies folded, recency and time frames from
-``timeframe``), optionally reranks them (``reranking``), chooses the sentences that answer
-(``compose``), notices reports that disagree (``conflicts``) and writes the text with its
-citations (``citations``). It reads the index only through the reader protocol, so any
-storage backend serves it.
+dense, keyword and fused ranking from ``fusion``, copies folded, recency and time frames
+from ``timeframe``), optionally reranks them (``reranking``), chooses the sentences that
+answer (``compose``), notices reports that disagree (``conflicts``) and writes the text with
+its citations (``citations``). It reads the index only through the ``retrieval.storage``
+protocols, so any storage backend serves it.
+
+The retrieval methods load at once (the settings check against them); the rest loads when
+first named.
 """
 
-from retrieval.answering.answerer import Answerer, AnswerSettings
-from retrieval.answering.reranking import CrossEncoderReranker, Reranker
-from retrieval.answering.search import METHODS, Hit
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from retrieval.answering.fusion import METHODS
+
+if TYPE_CHECKING:
+    from retrieval.answering.answerer import Answerer, AnswerSettings
+    from retrieval.answering.reranking import CrossEncoderReranker, Reranker
+    from retrieval.answering.search import Hit
+
+_LAZY = {
+    "Answerer": "answerer",
+    "AnswerSettings": "answerer",
+    "CrossEncoderReranker": "reranking",
+    "Reranker": "reranking",
+    "Hit": "search",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Load the answering machinery when first used."""
+    if name in _LAZY:
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["METHODS", "AnswerSettings", "Answerer", "CrossEncoderReranker", "Hit", "Reranker"]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval.answering.fusion import fuse
 from retrieval.answering.timeframe import Window
 from retrieval.articles import ArticleSummary
 from retrieval.storage import StoredPassage
@@ -20,13 +21,11 @@ from retrieval.storage import StoredPassage
 if TYPE_CHECKING:
     from retrieval.storage import StoreReader
 
-METHODS = ("dense", "bm25", "hybrid", "rrf")
 # Word-trigram cosine above which two passages are copies of one text: measured on the seed
 # article, its paragraphs share at most 0.09 with each other while lightly edited copies
 # share 0.81-1.0; syndicated snippets in the RGB set pair at 0.77-1.0.
 COPY_OVERLAP = 0.5
 _WORD = re.compile(r"\w+")
-RRF_K = 60
 
 
 @dataclass(frozen=True)
@@ -156,34 +155,6 @@ class SearchPlan:
     # Hits beyond the top_k × per_article that may be shown are still folded, as far down as
     # the answerer reads (evidence, reranking).
     merge_margin: int = 20
-
-
-def fuse(method: str, dense: dict[int, float], keyword: dict[int, float],
-         keyword_weight: float) -> dict[int, float]:  # fmt: skip
-    """Ranking scores of the candidate ids in ``dense`` (cosine similarity of each).
-
-    ``keyword`` holds BM25 scores of the ids the keyword search found. ``hybrid`` adds the
-    BM25 score, scaled to 0..1 by the best one, times ``keyword_weight`` to the cosine;
-    ``rrf`` is reciprocal rank fusion, scaled so that rank 1 in both lists scores 1.
-    """
-    if method == "dense":
-        return dict(dense)
-    best = max(keyword.values(), default=0.0) or 1.0
-    scaled = {i: keyword.get(i, 0.0) / best for i in dense}
-    if method == "bm25":
-        return scaled
-    if method == "hybrid":
-        return {i: dense[i] + keyword_weight * scaled[i] for i in dense}
-    if method == "rrf":
-        dense_rank = {i: r for r, i in enumerate(sorted(dense, key=lambda i: -dense[i]), 1)}
-        keyword_rank = {i: r for r, i in enumerate(sorted(keyword, key=lambda i: -keyword[i]), 1)}
-        top = 2 / (RRF_K + 1)
-        return {
-            i: (1 / (RRF_K + dense_rank[i]) + (1 / (RRF_K + keyword_rank[i]) if i in keyword_rank
-                                               else 0.0)) / top
-            for i in dense
-        }  # fmt: skip
-    raise ValueError(f"unknown retrieval method {method!r}; expected one of {', '.join(METHODS)}")
 
 
 def retrieve(

@@ -4,9 +4,10 @@ where it is installed, and quiet library output."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from retrieval.errors import ModelLoadError
 
@@ -16,7 +17,7 @@ _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 
 # A text's token embeddings (float32, one row per token, special tokens included) and the
 # character span of each token in the text ((0, 0) for special tokens).
-TokenVectors = tuple[np.ndarray, np.ndarray]
+TokenVectors = tuple["np.ndarray", "np.ndarray"]
 
 
 class Embedder(Protocol):

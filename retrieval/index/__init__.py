@@ -6,11 +6,16 @@ vector index (``vectors``, of the kind ``policy`` chooses by size), a SQLite sto
 articles and passages (``store``, sentence vectors packed by ``rows``) and BM25 over them
 (``keywords``). ``reader`` opens a generation for reading and ``embedded`` offers the whole
 as a ``retrieval.storage.Storage``. ``building`` puts articles into any ``Storage``.
+
+The layout and the policy are pure and load at once (the settings read their defaults);
+the parts that need FAISS load when first named, so ``newsbot --help`` never imports it.
 """
 
-from retrieval.index.building import BuildProgress, UpdateReport, Writer, build_index, update_index
-from retrieval.index.embedded import EmbeddedStorage
-from retrieval.index.generations import write_generation, write_lock
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from retrieval.index.layout import (
     CURRENT,
     FORMAT_VERSION,
@@ -23,21 +28,53 @@ from retrieval.index.layout import (
 from retrieval.index.policy import (
     DEFAULT_POLICY,
     FLAT_MAX_PASSAGES,
-    HNSW_EF_SEARCH,
-    HNSW_NEIGHBOURS,
+    INDEX_TYPES,
     IVF_NPROBE,
     IndexPolicy,
 )
-from retrieval.index.reader import IndexReader, open_index, open_live_store
-from retrieval.index.store import Store
+
+if TYPE_CHECKING:
+    from retrieval.index.building import (
+        BuildProgress,
+        UpdateReport,
+        Writer,
+        build_index,
+        update_index,
+    )
+    from retrieval.index.embedded import EmbeddedStorage
+    from retrieval.index.generations import write_generation, write_lock
+    from retrieval.index.reader import IndexReader, open_index, open_live_store
+    from retrieval.index.store import Store
+
+_LAZY = {
+    "BuildProgress": "building",
+    "UpdateReport": "building",
+    "Writer": "building",
+    "build_index": "building",
+    "update_index": "building",
+    "EmbeddedStorage": "embedded",
+    "write_generation": "generations",
+    "write_lock": "generations",
+    "IndexReader": "reader",
+    "open_index": "reader",
+    "open_live_store": "reader",
+    "Store": "store",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Load the FAISS-backed parts of the face when first used."""
+    if name in _LAZY:
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CURRENT",
     "DEFAULT_POLICY",
     "FLAT_MAX_PASSAGES",
     "FORMAT_VERSION",
-    "HNSW_EF_SEARCH",
-    "HNSW_NEIGHBOURS",
+    "INDEX_TYPES",
     "IVF_NPROBE",
     "STORE",
     "BuildProgress",

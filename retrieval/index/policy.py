@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-INDEX_TYPES = ("auto", "flat", "ivf", "hnsw")
+INDEX_TYPES = ("auto", "flat", "ivf")
 # Flat search reads every vector for every question. Measured in two runs on 2 shared cores
 # (1-minute load 1-5), single queries, p50: 2.5-5.4 ms at 50,000 passages and 8.7-9.6 ms at
 # 100,000 with one FAISS thread; 9-30 ms and 18-46 ms with FAISS's default of two (the
@@ -21,10 +21,6 @@ FLAT_MAX_PASSAGES = 50_000
 # 16 probes at 1M passages and at 0.988 from 64 at 100k; 64 costs 0.8 ms p50 at 1M, and
 # leaves a margin for vectors less clustered than the benchmark's (see its README section).
 IVF_NPROBE = 64
-# HNSW candidate list length at search time: recall@10 0.98 at 100k realistic passages,
-# 0.84 at 1M (0.89 at 256), so ``auto`` never picks HNSW; 128 costs 0.3 ms p50 at 1M.
-HNSW_EF_SEARCH = 128
-HNSW_NEIGHBOURS = 32  # graph degree M: FAISS's usual choice for ~400-dimensional vectors
 # An IVF index is retrained (new centroids from all its vectors) once the corpus has grown
 # this many times past the size it was trained at: the lists then hold several times the
 # passages they were sized for, and the centroids were fitted to a quarter of the data.
@@ -43,14 +39,13 @@ class IndexPolicy:
     kind: str = "auto"
     flat_max_passages: int = FLAT_MAX_PASSAGES
     nprobe: int = IVF_NPROBE
-    ef_search: int = HNSW_EF_SEARCH
 
     def __post_init__(self) -> None:
         if self.kind not in INDEX_TYPES:
             raise ValueError(
                 f"unknown index type {self.kind!r}; expected one of {', '.join(INDEX_TYPES)}"
             )
-        for name in ("flat_max_passages", "nprobe", "ef_search"):
+        for name in ("flat_max_passages", "nprobe"):
             if getattr(self, name) < (0 if name == "flat_max_passages" else 1):
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
 

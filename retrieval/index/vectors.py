@@ -1,6 +1,6 @@
-"""FAISS indexes of passage vectors by store id: flat (exact), IVF (8-bit codes) and HNSW.
+"""FAISS indexes of passage vectors by store id: flat (exact) or IVF (8-bit codes).
 
-Every kind adds and removes by id and reconstructs a vector from its id, which the keyword
+Both kinds add and remove by id and reconstructs a vector from its id, which the keyword
 side of hybrid search needs. IVF keeps a hash table from id to list entry for that (FAISS
 saves it with the index and updates it on removal). Which kind to use is decided in
 ``retrieval.index.policy``.
@@ -12,7 +12,6 @@ import faiss
 import numpy as np
 
 from retrieval.index.policy import (
-    HNSW_NEIGHBOURS,
     TRAIN_POINTS_PER_LIST,
     IndexPolicy,
     list_count,
@@ -30,19 +29,8 @@ def empty_flat(dimension: int) -> faiss.Index:
 
 
 def kind_of(index: faiss.Index) -> str:
-    """``flat``, ``ivf`` or ``hnsw``."""
-    if faiss.try_extract_index_ivf(index) is not None:
-        return "ivf"
-    return "flat" if _graph(index) is None else "hnsw"
-
-
-def _graph(index: faiss.Index) -> faiss.IndexHNSW | None:
-    """The HNSW index inside an id map, if ``index`` is one."""
-    if isinstance(index, faiss.IndexIDMap):
-        inner = faiss.downcast_index(index.index)
-        if isinstance(inner, faiss.IndexHNSW):
-            return inner
-    return None
+    """``flat`` or ``ivf``."""
+    return "flat" if faiss.try_extract_index_ivf(index) is None else "ivf"
 
 
 def list_total(index: faiss.Index) -> int:
@@ -53,18 +41,16 @@ def list_total(index: faiss.Index) -> int:
 
 def configure(index: faiss.Index, policy: IndexPolicy) -> None:
     """Set the search-time knobs of ``policy`` on a loaded index."""
-    ivf, graph = faiss.try_extract_index_ivf(index), _graph(index)
+    ivf = faiss.try_extract_index_ivf(index)
     if ivf is not None:
         ivf.nprobe = policy.nprobe
-    elif graph is not None:
-        graph.hnsw.efSearch = policy.ef_search
 
 
 def contents(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
     """Every id and its vector (as the index stores it: IVF's are 8-bit approximations)."""
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is None:
-        assert isinstance(index, faiss.IndexIDMap)  # flat and HNSW indexes are id maps
+        assert isinstance(index, faiss.IndexIDMap)  # flat indexes are id maps
         ids = faiss.vector_to_array(index.id_map).astype(np.int64)
         return ids, index.index.reconstruct_n(0, index.ntotal)
     lists = ivf.invlists
@@ -85,13 +71,10 @@ def build(kind: str, ids: np.ndarray, vectors: np.ndarray, *, seed: int = 0) -> 
     index: faiss.Index
     if kind == "flat":
         index = empty_flat(dimension)
-    elif kind == "hnsw":
-        graph = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index = faiss.IndexIDMap2(graph)
     elif kind == "ivf":
         index = _trained_ivf(vectors, seed)
     else:
-        raise ValueError(f"unknown index kind {kind!r}; expected flat, ivf or hnsw")
+        raise ValueError(f"unknown index kind {kind!r}; expected flat or ivf")
     if len(ids):
         index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
     return index
@@ -118,17 +101,11 @@ def _trained_ivf(vectors: np.ndarray, seed: int) -> faiss.Index:
 
 
 def remove(index: faiss.Index, ids: list[int]) -> faiss.Index:
-    """``index`` without the vectors ``ids``: in place, or rebuilt without them for HNSW,
-    whose graph cannot drop nodes (FAISS raises on ``remove_ids`` there)."""
-    if not ids:
-        return index
-    if kind_of(index) != "hnsw":
+    """``index`` without the vectors ``ids`` (removed in place)."""
+    if ids:
         # faiss' Python wrapper takes an id array here (its stubs only know selectors).
         index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
-        return index
-    held, vectors = contents(index)
-    keep = ~np.isin(held, np.asarray(ids, dtype=np.int64))
-    return build("hnsw", held[keep], vectors[keep])
+    return index
 
 
 def fit(index: faiss.Index, policy: IndexPolicy, trained_on: int) -> tuple[faiss.Index, int]:
