@@ -130,11 +130,13 @@ class _Dated:
 
     def __init__(self, inner: Answerer) -> None:
         self.inner = inner
+        self.batch_sizes: list[int] = []  # the size of each batch the bot's batcher formed
 
     def answer(self, question: str, *, context: str | None = None, **_: object) -> Answer:
         return self.inner.answer(question, context=context, as_of=AFTER_EVERYTHING)
 
     def answer_many(self, questions: Sequence[Question]) -> list[Answer]:
+        self.batch_sizes.append(len(questions))
         return self.inner.answer_many([replace(q, as_of=AFTER_EVERYTHING) for q in questions])
 
     def list_articles(self) -> list[ArticleSummary]:
@@ -154,6 +156,7 @@ def _one_by_one(answerer: _Dated, questions: list[str]) -> float:
 async def _batched(answerer: _Dated, questions: list[str], wait_ms: float,
                    max_batch: int) -> tuple[float, list[float], list[int]]:  # fmt: skip
     batcher = OffLoopAnswerer(answerer, wait_ms=wait_ms, max_batch=max_batch)  # type: ignore[arg-type]
+    answerer.batch_sizes.clear()
     started = time.perf_counter()
 
     async def ask(question: str) -> float:
@@ -161,7 +164,7 @@ async def _batched(answerer: _Dated, questions: list[str], wait_ms: float,
         return time.perf_counter() - started
 
     waits = await asyncio.gather(*(ask(q) for q in questions))
-    return time.perf_counter() - started, [w * 1000 for w in waits], list(batcher.batch_sizes)
+    return time.perf_counter() - started, [w * 1000 for w in waits], list(answerer.batch_sizes)
 
 
 def _table(rows: list[Level]) -> str:

@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _limit(eval_set: EvalSet, count: int | None) -> EvalSet:
     if count is None:
         return eval_set
-    return EvalSet(eval_set.name, eval_set.passages, eval_set.questions[:count])
+    return EvalSet(eval_set.name, eval_set.articles, eval_set.questions[:count])
 
 
 def _normalise(question: str) -> str:
@@ -164,7 +164,7 @@ def score_set(
     """Index one set and score its questions (and the other sets' ones) against it."""
     build_index(data_dir, eval_articles(eval_set), embedder, spec.chunking)
     vectors, urls = indexed_vectors(data_dir, spec)
-    column = {p.id: j for j, p in enumerate(eval_set.passages)}
+    column = {passage_id(p.url): j for j, p in enumerate(eval_set.articles)}
     groups = np.array([column[passage_id(url)] for url in urls])
 
     scores = best_per_passage(queries[eval_set.name] @ vectors.T, groups, len(column))

@@ -8,16 +8,15 @@ licensed for non-commercial use only.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote, unquote
 
 from retrieval.articles import Article
 from retrieval.embedding import Embedder
+from retrieval.evaluation import EvalSet, load_eval_set
+from retrieval.evaluation import passage_id as passage_id  # the benchmarks read ids back
 from retrieval.sentences import split_sentences
 
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -36,82 +35,14 @@ _SLUG_WORD = re.compile(r"[a-z0-9]+")
 STORY_SIZE = 6  # untitled passages (search snippets) are grouped into stories of this many
 
 
-@dataclass(frozen=True)
-class EvalPassage:
-    """A passage of a QA set."""
-
-    id: str
-    title: str
-    text: str
-
-
-@dataclass(frozen=True)
-class EvalQuestion:
-    """A question of a QA set with the ids of the passages that answer it."""
-
-    id: str
-    question: str
-    gold: frozenset[str]
-    answers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class EvalSet:
-    """A QA set: its name (the file stem), passages and questions."""
-
-    name: str
-    passages: tuple[EvalPassage, ...]
-    questions: tuple[EvalQuestion, ...]
-
-
-def load_eval_set(path: Path) -> EvalSet:
-    """Read a QA set file, checking that every gold id names one of its passages."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"{path}: no such QA set (pass --dataset PATH; format in ../shared/eval/README.md)"
-        ) from None
-    passages = tuple(
-        EvalPassage(str(p["id"]), p.get("title") or "", _clean(p["text"])) for p in data["passages"]
-    )
-    known = {p.id for p in passages}
-    questions = []
-    for q in data["questions"]:
-        gold = frozenset(str(i) for i in q["gold_passage_ids"])
-        if not gold <= known:
-            raise ValueError(f"{path}: question {q['id']} names unknown passages {gold - known}")
-        questions.append(EvalQuestion(str(q["id"]), q["question"], gold, tuple(q["answers"])))
-    return EvalSet(path.stem, passages, tuple(questions))
-
-
-def _clean(text: str) -> str:
-    """White space normalised, as the article loader leaves paragraphs."""
-    return " ".join(text.split())
-
-
-def passage_url(set_name: str, passage_id: str) -> str:
-    """The synthetic URL of a passage's article, from which its id can be read back."""
-    return f"{EVAL_HOST}/{set_name}/{quote(passage_id, safe='')}"
-
-
-def passage_id(url: str) -> str:
-    """The passage id in a URL made by :func:`passage_url`."""
-    return unquote(url.rsplit("/", 1)[1])
-
-
 def eval_articles(eval_set: EvalSet) -> list[Article]:
-    """One article per passage, titled as the passage, so that hits map back to gold ids."""
-    return [
-        Article(
-            url=passage_url(eval_set.name, p.id),
-            title=p.title,
-            source="eval",
-            published=EVAL_DATE,
-            paragraphs=(p.text,),
-        )
-        for p in eval_set.passages
-    ]
+    """One article per passage, titled as the passage; ``passage_id`` reads its id back."""
+    return list(eval_set.articles)
+
+
+def passage_text(article: Article) -> str:
+    """A QA set passage's text, as one paragraph."""
+    return " ".join(article.paragraphs)
 
 
 def news_articles(sets: list[EvalSet], count: int, *, seed: int = 0) -> list[Article]:
@@ -152,18 +83,18 @@ def _stories(sets: list[EvalSet], rng: random.Random) -> list[list[str]]:
     titled: dict[tuple[str, str], list[str]] = {}
     untitled: list[str] = []
     for eval_set in sets:
-        for p in eval_set.passages:
+        for p in eval_set.articles:
             if p.title:
                 titled.setdefault((eval_set.name, p.title), []).extend(_news_paragraphs(p, rng))
             else:
-                untitled.append(_SNIPPET_TAIL.sub("", _SNIPPET_HEAD.sub("", p.text)))
+                untitled.append(_SNIPPET_TAIL.sub("", _SNIPPET_HEAD.sub("", passage_text(p))))
     runs = [untitled[i : i + STORY_SIZE] for i in range(0, len(untitled), STORY_SIZE)]
     return [story for story in [*titled.values(), *runs] if story]
 
 
-def _news_paragraphs(passage: EvalPassage, rng: random.Random) -> list[str]:
+def _news_paragraphs(passage: Article, rng: random.Random) -> list[str]:
     """Cut a long paragraph into paragraphs of one to three sentences."""
-    sentences = split_sentences(passage.text)
+    sentences = split_sentences(passage_text(passage))
     paragraphs = []
     while sentences:
         take = rng.randint(1, 3)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from corpus import EvalSet
+from corpus import passage_text
 
 from retrieval.chunking import embedding_text
+from retrieval.evaluation import EvalSet
 from retrieval.sentences import split_sentences
 
 DIMENSION = 384
@@ -43,13 +44,13 @@ class RealVectors:
 
 def real_texts(sets: list[EvalSet]) -> tuple[list[str], list[str], list[str]]:
     """Passages (titled as the index embeds them), their sentences, and the questions."""
-    passages = [embedding_text(p.title, p.text) for s in sets for p in s.passages]
+    texts = [(p.title, passage_text(p)) for s in sets for p in s.articles]
+    passages = [embedding_text(title, text) for title, text in texts]
     sentences = [
         sentence
-        for s in sets
-        for p in s.passages
-        for sentence in split_sentences(p.text)
-        if len(sentence.split()) >= 6 and sentence != p.text
+        for _, text in texts
+        for sentence in split_sentences(text)
+        if len(sentence.split()) >= 6 and sentence != text
     ]
     questions = [q.question for s in sets for q in s.questions]
     return passages, sentences, questions

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from retrieval.index import ProgressCallback, Writer
+    from retrieval.ingest import IngestSummary
+
 from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder
@@ -18,12 +25,16 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # httpx logs every request URL, and Bot API URLs contain the bot token.
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_http_logs()
     # Extraction libraries warn about every page that is not an article; sources report that.
     for name in ("trafilatura", "htmldate", "readability", "justext"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def quiet_http_logs() -> None:
+    """Turn httpx down: it logs every request URL, and Bot API URLs contain the bot token."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def chunk_settings(settings: Settings) -> ChunkSettings:
@@ -90,3 +101,37 @@ def make_answerer(
         answer_settings(settings, **overrides),
         reranker=CrossEncoderReranker(settings.reranker_model) if settings.reranker_model else None,
     )
+
+
+def make_writer(
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> Writer:
+    """A writer for the configured data directory and model."""
+    from retrieval.index import Writer
+
+    return Writer(settings.data_dir, make_embedder(settings), chunk_settings(settings),
+                  progress=progress, on_wait=on_wait, index=index_policy(settings))  # fmt: skip
+
+
+def ingest_callables(
+    settings: Settings,
+) -> tuple[Callable[[list[str]], IngestSummary], Callable[[], list[str]]]:
+    """What the bot's ingest worker runs: sources into the index with the configured fetcher
+    and writer, and the feeds followed now (NEWSBOT_FEEDS plus `newsbot feeds add`)."""
+
+    def ingest_sources(sources: list[str]) -> IngestSummary:
+        # Imported here: extraction and the model stay off the bot's start-up path.
+        from retrieval.ingest import ingest
+        from retrieval.sources import Fetcher
+
+        with Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes) as fetcher:
+            return ingest(sources, make_writer(settings), fetcher)
+
+    def followed_feeds() -> list[str]:
+        from retrieval.sources import load_feeds
+
+        return list(dict.fromkeys([*settings.feeds, *load_feeds(settings.data_dir)]))
+
+    return ingest_sources, followed_feeds

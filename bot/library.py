@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from retrieval.index import BuildProgress, Store, Writer
+    from retrieval.index import BuildProgress, Store
     from retrieval.sources import SourceResult
 
 
@@ -40,19 +41,6 @@ class ProgressPrinter:
             print(line, file=self.stream, flush=True)
 
 
-def make_writer(settings: Settings, progress: ProgressPrinter | None = None) -> Writer:
-    """A writer for the configured data directory and model, telling the user if it waits."""
-    from bot.app import chunk_settings, index_policy, make_embedder
-    from retrieval.index import Writer
-
-    def waiting() -> None:
-        print(f"Waiting for another newsbot process writing to {settings.data_dir} ...",
-              file=sys.stderr, flush=True)  # fmt: skip
-
-    return Writer(settings.data_dir, make_embedder(settings), chunk_settings(settings),
-                  progress=progress, on_wait=waiting, index=index_policy(settings))  # fmt: skip
-
-
 def index_command(settings: Settings, paths: list[Path], existing: bool = False) -> int:
     """Rebuild the index from scratch from ``paths`` (and, with ``existing``, what it holds)."""
     from bot.app import chunk_settings, index_policy, make_embedder
@@ -79,6 +67,7 @@ def index_command(settings: Settings, paths: list[Path], existing: bool = False)
 
 def add_command(settings: Settings, sources: list[str], commit_every: int = 50) -> int:
     """Add articles from files, directories, JSONL, HTML, article URLs and feed URLs."""
+    from bot.app import make_writer
     from retrieval.ingest import ingest
     from retrieval.sources import Fetcher
 
@@ -95,7 +84,7 @@ def add_command(settings: Settings, sources: list[str], commit_every: int = 50) 
             flush=True,
         )
 
-    writer = make_writer(settings, ProgressPrinter(sys.stderr))
+    writer = make_writer(settings, ProgressPrinter(sys.stderr), on_wait=_say_waiting(settings))
     with Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes) as fetcher:
         summary = ingest(sources, writer, fetcher, on_source=report, commit_every=commit_every)
     rate = summary.passages / summary.seconds if summary.seconds else 0.0
@@ -106,9 +95,10 @@ def add_command(settings: Settings, sources: list[str], commit_every: int = 50) 
 
 def remove_command(settings: Settings, urls: list[str]) -> int:
     """Take articles out of the index by URL."""
+    from bot.app import make_writer
     from retrieval.index import update_index
 
-    report = update_index(make_writer(settings), [], remove=urls)
+    report = update_index(make_writer(settings, on_wait=_say_waiting(settings)), [], remove=urls)
     for url in report.removed:
         print(f"removed {url}", file=sys.stderr)
     for url in report.not_found:
@@ -201,3 +191,13 @@ def _open_store(settings: Settings) -> Store:
             f"no index in {settings.data_dir}: run `newsbot index` or `newsbot add` first"
         )
     return store
+
+
+def _say_waiting(settings: Settings) -> Callable[[], None]:
+    """Tell the user when another process holds the writers' lock."""
+
+    def waiting() -> None:
+        print(f"Waiting for another newsbot process writing to {settings.data_dir} ...",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    return waiting

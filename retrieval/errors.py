@@ -6,7 +6,12 @@ class NewsbotError(Exception):
 
 
 class ArticleFormatError(NewsbotError):
-    """An article file or record is malformed; the message names the file and line."""
+    """An article file or record is malformed: ``where`` (file, or file:line) and ``reason``."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
 
 
 class ModelLoadError(NewsbotError):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
-from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -60,8 +59,6 @@ class OffLoopAnswerer:
         self._pending: list[tuple[Question, asyncio.Future[Answer]]] = []
         self._collector: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
-        # The latest batches' sizes, for the benchmarks (bounded: the bot runs for months).
-        self.batch_sizes: deque[int] = deque(maxlen=1024)
 
     async def answer(self, question: str, *, context: str | None = None) -> Answer:
         """Answer once this question's batch has been through the answerer."""
@@ -77,7 +74,6 @@ class OffLoopAnswerer:
             await self._slots.acquire()
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
-            self.batch_sizes.append(len(batch))
             task = asyncio.create_task(self._run(batch))
             self._running.add(task)
             task.add_done_callback(self._running.discard)

@@ -25,15 +25,16 @@ from telegram.ext import (
     filters,
 )
 
+from bot.app import ingest_callables, quiet_http_logs
 from bot.settings import Settings
 from bot.telegram import callbacks, commands, freshness, inline, membership, questions
 from bot.telegram.answerer import AnswererLike, OffLoopAnswerer
 from bot.telegram.conversations import ConversationStore
 from bot.telegram.errors import report_error
 from bot.telegram.flood import FloodControl
-from bot.telegram.freshness import Ingester
+from bot.telegram.ingester import Ingester
 from bot.telegram.limits import AccessPolicy, RateLimiter
-from bot.telegram.redaction import quiet_http_logs, redact_in_logs
+from bot.telegram.redaction import redact_in_logs
 from bot.telegram.services import SERVICES_KEY, Services
 from retrieval.errors import NewsbotError
 
@@ -150,7 +151,7 @@ def build_application(
         questions=RateLimiter(per_minute),
         inline_queries=RateLimiter(per_minute),
         max_question_length=settings.telegram_max_question_length,
-        ingester=Ingester(settings),
+        ingester=Ingester(*ingest_callables(settings)),
     )
     add_handlers(app)
     if poll_feeds:

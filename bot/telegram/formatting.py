@@ -21,7 +21,7 @@ MAX_TITLE_LENGTH = 200
 SOURCES_PER_PAGE = 10
 
 
-def format_date(day: datetime.date) -> str:
+def short_date(day: datetime.date) -> str:
     """A date as readers expect it in a citation: 17 Jun 2024."""
     return f"{day.day} {day:%b %Y}"
 
@@ -41,7 +41,7 @@ def link(url: str, label: str) -> str:
 def headline(item: ArticleSummary | Citation) -> str:
     """One article as a citation line: linked title, outlet, date."""
     title = _shorten(item.title, MAX_TITLE_LENGTH) or item.url
-    return f"{link(item.url, title)} — {escape_html(item.source)}, {format_date(item.published)}"
+    return f"{link(item.url, title)} — {escape_html(item.source)}, {short_date(item.published)}"
 
 
 def _also(citation: Citation) -> str:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.settings import Settings
 from bot.telegram import texts
 from bot.telegram.delivery import keep_typing, reply_short
 from bot.telegram.routing import command_argument
@@ -22,41 +19,6 @@ if TYPE_CHECKING:
     from retrieval.ingest import IngestSummary
 
 log = logging.getLogger(__name__)
-
-
-class Ingester:
-    """Reads sources into the index in a worker thread, one ingest at a time."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._lock = asyncio.Lock()
-
-    @property
-    def busy(self) -> bool:
-        """Whether an ingest (a poll or an /add) is running now."""
-        return self._lock.locked()
-
-    def followed_feeds(self) -> list[str]:
-        """NEWSBOT_FEEDS plus the feeds added with `newsbot feeds add`, read afresh each time."""
-        from retrieval.sources import load_feeds
-
-        followed = load_feeds(self._settings.data_dir)
-        return list(dict.fromkeys([*self._settings.feeds, *followed]))
-
-    async def ingest(self, sources: Sequence[str]) -> IngestSummary:
-        """Add `sources` to the index off the event loop, after any ingest already running."""
-        async with self._lock:
-            return await asyncio.to_thread(self._ingest, list(sources))
-
-    def _ingest(self, sources: list[str]) -> IngestSummary:
-        # Imported here: extraction and the model stay off the bot's start-up path.
-        from bot.library import make_writer
-        from retrieval.ingest import ingest
-        from retrieval.sources import Fetcher
-
-        settings = self._settings
-        with Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes) as fetcher:
-            return ingest(sources, make_writer(settings), fetcher)
 
 
 def _log_summary(what: str, summary: IngestSummary) -> None:

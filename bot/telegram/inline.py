@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.telegram.delivery import preview_options
-from bot.telegram.formatting import format_date, headline, render_answer
+from bot.telegram.formatting import headline, render_answer, short_date
 from bot.telegram.services import services
 from retrieval.answer import Citation
 from retrieval.articles import ArticleSummary
@@ -30,7 +30,7 @@ def headline_results(
             InlineQueryResultArticle(
                 id=f"h{index}",
                 title=item.title[:200],
-                description=f"{item.source}, {format_date(item.published)}",
+                description=f"{item.source}, {short_date(item.published)}",
                 url=item.url,
                 input_message_content=InputTextMessageContent(
                     line,

@@ -47,9 +47,3 @@ def redact_in_logs(secret: str) -> None:
     if _previous_factory is None:
         _previous_factory = logging.getLogRecordFactory()
         logging.setLogRecordFactory(_factory)
-
-
-def quiet_http_logs() -> None:
-    """Turn httpx down: it logs every request URL, and Bot API URLs contain the token."""
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)

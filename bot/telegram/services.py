@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
 
 from bot.telegram.answerer import OffLoopAnswerer
 from bot.telegram.conversations import ConversationStore
+from bot.telegram.ingester import Ingester
 from bot.telegram.limits import AccessPolicy, RateLimiter
-
-if TYPE_CHECKING:
-    from bot.telegram.freshness import Ingester
 
 SERVICES_KEY = "newsbot.services"
 

@@ -36,6 +36,7 @@ from retrieval.index.policy import (
 if TYPE_CHECKING:
     from retrieval.index.building import (
         BuildProgress,
+        ProgressCallback,
         UpdateReport,
         Writer,
         build_index,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "BuildProgress": "building",
+    "ProgressCallback": "building",
     "UpdateReport": "building",
     "Writer": "building",
     "build_index": "building",
@@ -83,6 +85,7 @@ __all__ = [
     "IndexReader",
     "IndexSpec",
     "Manifest",
+    "ProgressCallback",
     "Store",
     "UpdateReport",
     "Writer",

@@ -38,7 +38,7 @@ def load_articles(paths: Iterable[Path]) -> list[Article]:
         where = f"{path}:{line}" if line else str(path)
         if article.url in seen:
             raise ArticleFormatError(
-                f"{where}: duplicate article URL {article.url} (first seen in {seen[article.url]})"
+                where, f"duplicate article URL {article.url} (first seen in {seen[article.url]})"
             )
         seen[article.url] = where
         articles.append(article)
@@ -63,7 +63,7 @@ def article_files(paths: Iterable[Path]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            raise ArticleFormatError(f"{path}: no such file or directory")
+            raise ArticleFormatError(str(path), "no such file or directory")
     return files
 
 
@@ -81,30 +81,30 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ArticleFormatError(
-            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
     except OSError as exc:
-        raise ArticleFormatError(f"{path}: cannot read ({exc.strerror})") from None
+        raise ArticleFormatError(str(path), f"cannot read ({exc.strerror})") from None
 
 
 def read_text_article(path: Path) -> Article:
     """Parse one article in the seed text format (title, byline, date, body, 'Original url:')."""
     blocks = _blocks(_read_text(path))
     if not blocks:
-        raise ArticleFormatError(f"{path}:1: empty article file")
+        raise ArticleFormatError(f"{path}:1", "empty article file")
     (title_line, title), rest = blocks[0], blocks[1:]
     author = None
     if rest and (match := _BYLINE.match(rest[0][1])):
         author = match["author"].strip()
         rest = rest[1:]
     if not rest:
-        raise ArticleFormatError(f"{path}:{title_line}: no publication date after the title")
+        raise ArticleFormatError(f"{path}:{title_line}", "no publication date after the title")
     date_line, date_text = rest[0]
     try:
         published = parse_date(date_text)
     except InvalidDateError as exc:
         raise ArticleFormatError(
-            f"{path}:{date_line}: unparseable publication date: {exc}"
+            f"{path}:{date_line}", f"unparseable publication date: {exc}"
         ) from None
     body: list[str] = []
     url = ""
@@ -115,10 +115,10 @@ def read_text_article(path: Path) -> Article:
             break
         body.append(block)
     if not url.startswith(("http://", "https://")):
-        raise ArticleFormatError(f"{path}: no 'Original url:' line with an http(s) URL")
+        raise ArticleFormatError(str(path), "no 'Original url:' line with an http(s) URL")
     paragraphs = repair_paragraphs(body)
     if not paragraphs:
-        raise ArticleFormatError(f"{path}:{date_line}: empty body (no paragraphs after the date)")
+        raise ArticleFormatError(f"{path}:{date_line}", "empty body (no paragraphs after the date)")
     return Article(
         url=url,
         title=title,
@@ -181,7 +181,7 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Article]]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ArticleFormatError(
-                f"{path}:{number}: bad JSON ({exc.msg} at column {exc.colno})"
+                f"{path}:{number}", f"bad JSON ({exc.msg} at column {exc.colno})"
             ) from None
         yield number, article_from_record(record, f"{path}:{number}")
 
@@ -189,29 +189,29 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Article]]:
 def article_from_record(record: object, where: str) -> Article:
     """Build an article from a JSON object with url, title, published, source, author, text."""
     if not isinstance(record, dict):
-        raise ArticleFormatError(f"{where}: expected a JSON object, got {type(record).__name__}")
+        raise ArticleFormatError(where, f"expected a JSON object, got {type(record).__name__}")
     url = record.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ArticleFormatError(f"{where}: missing or invalid 'url' (an http(s) URL is required)")
+        raise ArticleFormatError(where, "missing or invalid 'url' (an http(s) URL is required)")
     title = record.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise ArticleFormatError(f"{where}: missing 'title' for {url}")
+        raise ArticleFormatError(where, f"missing 'title' for {url}")
     published_text = record.get("published")
     if not isinstance(published_text, str):
-        raise ArticleFormatError(f"{where}: missing 'published' date for {url}")
+        raise ArticleFormatError(where, f"missing 'published' date for {url}")
     try:
         published = parse_date(published_text)
     except InvalidDateError as exc:
-        raise ArticleFormatError(f"{where}: unparseable 'published' for {url}: {exc}") from None
+        raise ArticleFormatError(where, f"unparseable 'published' for {url}: {exc}") from None
     text = record.get("text")
     if not isinstance(text, str):
-        raise ArticleFormatError(f"{where}: missing 'text' for {url}")
+        raise ArticleFormatError(where, f"missing 'text' for {url}")
     paragraphs = repair_paragraphs(re.split(r"\n\s*\n", text))
     if not paragraphs:
-        raise ArticleFormatError(f"{where}: empty 'text' for {url}")
+        raise ArticleFormatError(where, f"empty 'text' for {url}")
     for key in ("source", "author"):
         if record.get(key) is not None and not isinstance(record[key], str):
-            raise ArticleFormatError(f"{where}: '{key}' must be a string for {url}")
+            raise ArticleFormatError(where, f"'{key}' must be a string for {url}")
     return Article(
         url=url,
         title=_WHITESPACE.sub(" ", title).strip(),

@@ -192,7 +192,7 @@ def _read_file(file: Path, problems: list[SourceProblem]) -> list[tuple[str, Art
     except SourceError as exc:
         problems.append(SourceProblem(str(file), exc.reason))
     except ArticleFormatError as exc:
-        problems.append(_format_problem(exc, str(file)))
+        problems.append(SourceProblem(exc.where, exc.reason))
     return []
 
 
@@ -215,10 +215,10 @@ def _read_jsonl(file: Path, problems: list[SourceProblem]) -> list[tuple[str, Ar
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ArticleFormatError(
-            f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            str(file), f"not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
     except OSError as exc:
-        raise ArticleFormatError(f"{file}: cannot read ({exc.strerror})") from None
+        raise ArticleFormatError(str(file), f"cannot read ({exc.strerror})") from None
     found: list[tuple[str, Article]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         place = f"{file}:{number}"
@@ -229,14 +229,5 @@ def _read_jsonl(file: Path, problems: list[SourceProblem]) -> list[tuple[str, Ar
         except json.JSONDecodeError as exc:
             problems.append(SourceProblem(place, f"bad JSON ({exc.msg} at column {exc.colno})"))
         except ArticleFormatError as exc:
-            problems.append(_format_problem(exc, place))
+            problems.append(SourceProblem(exc.where, exc.reason))
     return found
-
-
-def _format_problem(exc: ArticleFormatError, file: str) -> SourceProblem:
-    """Split the loader's 'path:line: reason' message into where and why."""
-    message = str(exc)
-    match = re.match(re.escape(file) + r"(:\d+)?: (.*)", message, re.S)
-    if match is None:
-        return SourceProblem(file, message)
-    return SourceProblem(file + (match[1] or ""), match[2])
