@@ -19,6 +19,9 @@ from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder
 from retrieval.index import EmbeddedStorage, IndexPolicy, IndexSpec
 
+if TYPE_CHECKING:
+    from retrieval.sources import Fetcher, SourceLimits
+
 
 def configure_logging(settings: Settings) -> None:
     """Log to stderr at the configured level, keeping request URLs (and the token) out."""
@@ -61,6 +64,28 @@ def make_embedder(settings: Settings) -> Embedder:
         settings.embedding_model,
         cache_dir=settings.model_cache_dir or default_model_cache(),
         int8=settings.embedding_backend == "onnx-int8",
+    )
+
+
+def make_fetcher(settings: Settings) -> Fetcher:
+    """A fetcher for sources: the settings' deadline, size limit and address policy."""
+    from retrieval.sources import Fetcher  # extraction stays off the paths that do not fetch
+
+    return Fetcher(
+        timeout=settings.fetch_timeout,
+        max_bytes=settings.fetch_max_bytes,
+        allow_private_networks=settings.fetch_allow_private_networks,
+    )
+
+
+def source_limits(settings: Settings) -> SourceLimits:
+    """How much one source may yield, from the settings."""
+    from retrieval.sources import SourceLimits
+
+    return SourceLimits(
+        feed_items=settings.feed_max_items,
+        paragraphs=settings.article_max_paragraphs,
+        characters=settings.article_max_chars,
     )
 
 
@@ -124,10 +149,9 @@ def ingest_callables(
     def ingest_sources(sources: list[str]) -> IngestSummary:
         # Imported here: extraction and the model stay off the bot's start-up path.
         from retrieval.ingest import ingest
-        from retrieval.sources import Fetcher
 
-        with Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes) as fetcher:
-            return ingest(sources, make_writer(settings), fetcher)
+        with make_fetcher(settings) as fetcher:
+            return ingest(sources, make_writer(settings), fetcher, limits=source_limits(settings))
 
     def followed_feeds() -> list[str]:
         from retrieval.sources import load_feeds

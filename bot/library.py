@@ -67,9 +67,8 @@ def index_command(settings: Settings, paths: list[Path], existing: bool = False)
 
 def add_command(settings: Settings, sources: list[str], commit_every: int = 50) -> int:
     """Add articles from files, directories, JSONL, HTML, article URLs and feed URLs."""
-    from bot.app import make_writer
+    from bot.app import make_fetcher, make_writer, source_limits
     from retrieval.ingest import ingest
-    from retrieval.sources import Fetcher
 
     done = 0
 
@@ -78,15 +77,18 @@ def add_command(settings: Settings, sources: list[str], commit_every: int = 50) 
         done += 1
         for problem in result.problems:
             print(f"error: {problem}", file=sys.stderr, flush=True)
+        left = f", {result.left} feed item(s) left for the next poll" if result.left else ""
         print(
-            f"source {done}/{len(sources)}: {result.source}: {len(result.articles)} article(s)",
+            f"source {done}/{len(sources)}: {result.source}: {len(result.articles)} article(s)"
+            + left,
             file=sys.stderr,
             flush=True,
         )
 
     writer = make_writer(settings, ProgressPrinter(sys.stderr), on_wait=_say_waiting(settings))
-    with Fetcher(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes) as fetcher:
-        summary = ingest(sources, writer, fetcher, on_source=report, commit_every=commit_every)
+    with make_fetcher(settings) as fetcher:
+        summary = ingest(sources, writer, fetcher, on_source=report, commit_every=commit_every,
+                         limits=source_limits(settings))  # fmt: skip
     rate = summary.passages / summary.seconds if summary.seconds else 0.0
     print(f"Done: {summary.line()} ({summary.passages} passages, {rate:.0f} passages/s).",
           file=sys.stderr)  # fmt: skip

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     feed_poll_minutes: float = Field(30.0, gt=0)
     fetch_timeout: float = Field(10.0, gt=0, le=300)
     fetch_max_bytes: int = Field(5_000_000, ge=10_000)
+    fetch_allow_private_networks: bool = False
+    feed_max_items: int = Field(100, ge=1, le=10_000)
+    article_max_paragraphs: int = Field(500, ge=1, le=100_000)
+    article_max_chars: int = Field(100_000, ge=1_000, le=10_000_000)
 
     # Telegram
     telegram_token: SecretStr | None = None

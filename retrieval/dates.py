@@ -41,6 +41,9 @@ _MONTH = (
 _MDY = re.compile(rf"^{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b", re.I)
 _DMY = re.compile(rf"^(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?P<year>\d{{4}})\b", re.I)
 _ISO = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?:$|[T ])")
+_ISO_TIME = re.compile(r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?")
+# A publication date may run this far ahead of the clock (time zones); beyond it, it is wrong.
+FUTURE_TOLERANCE = timedelta(days=1)
 _WEEKDAY_PREFIX = re.compile(
     r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+", re.I
 )
@@ -60,10 +63,32 @@ def parse_date(text: str) -> date:
             if match:
                 month = match["month"]
                 number = int(month) if month.isdigit() else MONTHS[month.lower().rstrip(".")]
-                return date(int(match["year"]), number, int(match["day"]))
+                day = date(int(match["year"]), number, int(match["day"]))
+                if pattern is _ISO:
+                    _check_time(value[match.end() :])
+                return day
     except ValueError as exc:  # e.g. February 30
         raise InvalidDateError(f"not a valid date: {text!r} ({exc})") from None
     raise InvalidDateError(f"not a date: {text!r} (expected e.g. 'June 17, 2024' or 2024-06-17)")
+
+
+def _check_time(text: str) -> None:
+    """Refuse the time of an ISO datetime when it cannot be one ('25:00', '10:61')."""
+    match = _ISO_TIME.match(text)
+    if match is None:
+        return
+    hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"] or 0)
+    if hour > 23 or minute > 59 or second > 60:  # 60: a leap second
+        raise ValueError(f"no time of day {match[0]}")
+
+
+def check_not_future(day: date, today: date | None = None) -> None:
+    """Refuse a publication date more than a day after ``today`` (by default, the clock's)."""
+    today = today or date.today()
+    if day > today + FUTURE_TOLERANCE:
+        raise InvalidDateError(
+            f"{day.isoformat()} is more than a day in the future (today is {today.isoformat()})"
+        )
 
 
 def parse_iso_day(text: str) -> date:

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 
 from retrieval.articles import Article
 from retrieval.index import UpdateReport, Writer, update_index
-from retrieval.sources import Fetcher, SourceProblem, SourceResult, read_source
+from retrieval.sources import (
+    DEFAULT_LIMITS,
+    Fetcher,
+    SourceLimits,
+    SourceProblem,
+    SourceResult,
+    read_source,
+)
 from retrieval.urls import canonical_url
 
 COMMIT_EVERY = 50  # articles: a long run keeps what it has done if it is stopped
@@ -54,6 +61,7 @@ def ingest(
     *,
     on_source: Callable[[SourceResult], None] | None = None,
     commit_every: int = COMMIT_EVERY,
+    limits: SourceLimits = DEFAULT_LIMITS,
 ) -> IngestSummary:
     """Read each source and add its articles, committing every ``commit_every`` articles.
 
@@ -64,7 +72,7 @@ def ingest(
     known = _KnownUrls(writer)
     pending: list[Article] = []
     for source in sources:
-        result = read_source(source, fetcher, skip=known)
+        result = read_source(source, fetcher, skip=known, limits=limits)
         summary.problems.extend(result.problems)
         if on_source is not None:
             on_source(result)

@@ -65,7 +65,7 @@ async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_short(message, texts.ADD_USAGE)
         return
     if refused := [source for source in sources if not is_web_url(source)]:
-        await reply_short(message, texts.not_web_urls(refused))
+        await reply_short(message, texts.not_web_urls([redacted(s) for s in refused]))
         return
     await reply_short(message, texts.adding(len(sources)))
     thread_id = message.message_thread_id if message.is_topic_message else None

@@ -1,20 +1,25 @@
 """Sources: where articles come from.
 
 Article files in the seed format and JSONL dumps (``files``), HTML pages (``pages``, with
-the outlet named by ``outlets``), URLs fetched with a deadline and a size limit (``fetch``),
+the outlet named by ``outlets``), URLs fetched with a deadline and a size limit (``fetch``)
+from public addresses only (``network``, ``addresses``),
 RSS and Atom feeds (``feeds``) and the list of feeds to follow (``feedlist``). ``reading``
 turns any one source a user names into articles or one specific problem.
 """
 
 from retrieval.sources.feedlist import FEEDS_FILE, add_feeds, load_feeds, remove_feeds
-from retrieval.sources.fetch import USER_AGENT, Fetcher, redacted
+from retrieval.sources.fetch import USER_AGENT, Fetcher
 from retrieval.sources.files import load_articles, read_text_article, repair_paragraphs
+from retrieval.sources.limits import DEFAULT_LIMITS, SourceLimits
 from retrieval.sources.reading import SourceProblem, SourceResult, read_source
+from retrieval.urls import redacted
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "FEEDS_FILE",
     "USER_AGENT",
     "Fetcher",
+    "SourceLimits",
     "SourceProblem",
     "SourceResult",
     "add_feeds",

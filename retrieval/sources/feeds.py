@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from retrieval.errors import SourceError
-from retrieval.urls import canonical_url
+from retrieval.urls import canonical_url, redacted
 
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 # Mislabelled encodings and content types do not stop feedparser from reading a feed.
@@ -26,11 +26,16 @@ _FEED_ROOT = re.compile(
 
 @dataclass(frozen=True)
 class FeedItem:
-    """One feed entry: the article it links to, with the feed's title and date for it."""
+    """One feed entry: the article it links to, with the feed's title and date for it.
+
+    ``url`` is the canonical URL that identifies the article; ``link`` is the absolute link
+    as the feed gives it, to fetch (a signed link needs its ``sig`` or ``token``).
+    """
 
     url: str
     title: str | None
     published: date | None
+    link: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -76,16 +81,17 @@ def parse_feed(body: bytes, url: str) -> FeedResult:
             continue
         raw = str(entry["link"]).strip()
         try:
-            link = canonical_url(urljoin(url, raw))
+            absolute = urljoin(url, raw)
+            link = canonical_url(absolute)
         except ValueError:
-            problems.append(f"{label} has an invalid link ({raw!r})")
+            problems.append(f"{label} has an invalid link ({redacted(raw)!r})")
             continue
         if not link.startswith(("http://", "https://")):
-            problems.append(f"{label} has no http(s) link ({raw!r})")
+            problems.append(f"{label} has no http(s) link ({redacted(raw)!r})")
             continue
         if link not in seen:
             seen.add(link)
-            items.append(FeedItem(url=link, title=title, published=_entry_date(entry)))
+            items.append(FeedItem(link, title, _entry_date(entry), link=absolute))
     if error is not None and not items:
         # The loose parser salvaged fragments, but nothing that leads to an article.
         raise SourceError(url, f"malformed feed ({_describe(error)})")

@@ -1,16 +1,16 @@
-"""Fetching web pages and feeds over HTTP, with a deadline, a size limit and clear failures."""
+"""Fetching web pages and feeds over HTTP: public addresses only, one deadline, a size limit."""
 
 from __future__ import annotations
 
 import logging
-import re
-import time
 from dataclasses import dataclass
 from types import TracebackType
 
 import httpx
 
 from retrieval.errors import SourceError
+from retrieval.sources.network import AddressRefused, SourceNetwork, SourceTransport
+from retrieval.urls import redacted
 
 logger = logging.getLogger("newsbot.fetch")
 
@@ -20,7 +20,6 @@ ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
     "application/xml;q=0.9,*/*;q=0.5"
 )
-_CREDENTIALS = re.compile(r"//[^/?#]*@")
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,12 @@ class Fetched:
 
 
 class Fetcher:
-    """Downloads one URL at a time; owns its HTTP client unless one is injected."""
+    """Downloads one URL at a time, from public addresses unless ``allow_private_networks``.
+
+    ``timeout`` is one wall-clock deadline for the whole fetch: DNS, connecting, every
+    redirect hop, headers and body. A ``network`` given replaces the default one (tests
+    route its connections; its address check is the one that applies).
+    """
 
     def __init__(
         self,
@@ -43,13 +47,16 @@ class Fetcher:
         max_bytes: int = 5_000_000,
         user_agent: str = USER_AGENT,
         *,
-        client: httpx.Client | None = None,
+        allow_private_networks: bool = False,
+        network: SourceNetwork | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.user_agent = user_agent
-        self._owns_client = client is None
-        self._client = client or httpx.Client(max_redirects=MAX_REDIRECTS)
+        self._network = network or SourceNetwork(allow_private=allow_private_networks)
+        self._client = httpx.Client(
+            transport=SourceTransport(self._network), max_redirects=MAX_REDIRECTS
+        )
 
     def __enter__(self) -> Fetcher:
         return self
@@ -63,58 +70,61 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
-        """Close the HTTP client if this fetcher created it."""
-        if self._owns_client:
-            self._client.close()
+        """Close the HTTP client and its connections."""
+        self._client.close()
 
     def get(self, url: str) -> Fetched:
         """GET ``url``, following redirects; raise SourceError naming ``url`` on any failure."""
-        logger.debug("GET %s", redacted(url))
+        shown = redacted(url)  # what errors and logs name: no credentials or secrets
+        logger.debug("GET %s", shown)
         headers = {"User-Agent": self.user_agent, "Accept": ACCEPT}
         try:
-            with self._client.stream(
-                "GET",
-                url,
-                headers=headers,
-                follow_redirects=True,
-                timeout=httpx.Timeout(self.timeout),
-            ) as response:
-                return self._read(url, response)
+            with (
+                self._network.deadline(self.timeout),
+                self._client.stream(
+                    "GET",
+                    url,
+                    headers=headers,
+                    follow_redirects=True,
+                    timeout=httpx.Timeout(self.timeout),
+                ) as response,
+            ):
+                return self._read(shown, response)
+        except AddressRefused as exc:
+            raise SourceError(shown, str(exc)) from None
         except httpx.TimeoutException:
-            raise SourceError(url, f"timed out after {self.timeout:g} s") from None
+            raise SourceError(shown, f"timed out after {self.timeout:g} s") from None
         except httpx.ConnectError as exc:
-            raise SourceError(url, f"cannot connect ({_cause(exc)})") from None
+            raise SourceError(shown, f"cannot connect ({_cause(exc)})") from None
         except httpx.TooManyRedirects:
-            raise SourceError(url, f"more than {MAX_REDIRECTS} redirects") from None
+            raise SourceError(shown, f"more than {MAX_REDIRECTS} redirects") from None
         except httpx.UnsupportedProtocol:
             web = url.lower().startswith(("http://", "https://"))
             raise SourceError(
-                url, "invalid URL (no host)" if web else "not an http(s) URL"
+                shown, "invalid URL (no host)" if web else "not an http(s) URL"
             ) from None
         except httpx.InvalidURL as exc:
-            raise SourceError(url, f"invalid URL ({exc})") from None
+            raise SourceError(shown, f"invalid URL ({exc})") from None
         except httpx.HTTPError as exc:
-            raise SourceError(url, f"download failed ({type(exc).__name__}: {exc})") from None
+            raise SourceError(shown, f"download failed ({type(exc).__name__}: {exc})") from None
 
-    def _read(self, url: str, response: httpx.Response) -> Fetched:
+    def _read(self, shown: str, response: httpx.Response) -> Fetched:
         if not response.is_success:
-            raise SourceError(url, f"HTTP {response.status_code} {response.reason_phrase}".strip())
+            raise SourceError(
+                shown, f"HTTP {response.status_code} {response.reason_phrase}".strip()
+            )
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            raise SourceError(url, f"larger than {_size(self.max_bytes)}")
-        # The read timeout bounds each wait; this deadline bounds a server that trickles.
-        deadline = time.monotonic() + self.timeout
+            raise SourceError(shown, f"larger than {_size(self.max_bytes)}")
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > self.max_bytes:
-                raise SourceError(url, f"larger than {_size(self.max_bytes)}")
-            if time.monotonic() > deadline:
-                raise SourceError(url, f"timed out after {self.timeout:g} s")
+                raise SourceError(shown, f"larger than {_size(self.max_bytes)}")
             chunks.append(chunk)
         content_type = response.headers.get("Content-Type", "")
-        logger.debug("got %s: %d bytes of %s", redacted(url), size, content_type or "?")
+        logger.debug("got %s: %d bytes of %s", shown, size, content_type or "?")
         return Fetched(
             url=str(response.url),
             status=response.status_code,
@@ -122,11 +132,6 @@ class Fetcher:
             body=b"".join(chunks),
             charset=response.charset_encoding,
         )
-
-
-def redacted(url: str) -> str:
-    """``url`` without user name and password, fit for logs (even when it does not parse)."""
-    return _CREDENTIALS.sub("//", url, count=1)
 
 
 def _cause(exc: httpx.ConnectError) -> str:

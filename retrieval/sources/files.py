@@ -8,9 +8,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from retrieval.articles import Article
-from retrieval.dates import parse_date
+from retrieval.dates import check_not_future, parse_date
 from retrieval.errors import ArticleFormatError, InvalidDateError
 from retrieval.sources.outlets import outlet_from_url
+from retrieval.urls import is_web_url
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 _URL_LINE = re.compile(r"^(?:original\s+)?(?:url|source|link)\s*:\s*(?P<url>\S*)\s*$", re.I)
@@ -28,6 +29,8 @@ _PHOTO_CREDIT = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?:;\"'”’)…]$")
 _WHITESPACE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+RECORD_FIELDS = ("url", "title", "published", "source", "author", "text")
 
 
 def load_articles(paths: Iterable[Path]) -> list[Article]:
@@ -106,6 +109,10 @@ def read_text_article(path: Path) -> Article:
         raise ArticleFormatError(
             f"{path}:{date_line}", f"unparseable publication date: {exc}"
         ) from None
+    try:
+        check_not_future(published)
+    except InvalidDateError as exc:
+        raise ArticleFormatError(f"{path}:{date_line}", f"publication date {exc}") from None
     body: list[str] = []
     url = ""
     blocks_left = iter(rest[1:])
@@ -114,7 +121,7 @@ def read_text_article(path: Path) -> Article:
             url = match["url"] or next(blocks_left, (0, ""))[1].strip()
             break
         body.append(block)
-    if not url.startswith(("http://", "https://")):
+    if not is_web_url(url):
         raise ArticleFormatError(str(path), "no 'Original url:' line with an http(s) URL")
     paragraphs = repair_paragraphs(body)
     if not paragraphs:
@@ -172,27 +179,53 @@ def _is_broken(previous: str, following: str) -> bool:
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Article]]:
-    """Parse a JSONL dump, one article object per line."""
-    text = _read_text(path)
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    """Parse a JSONL dump, one article object per line; the first bad line raises."""
+    for number, found in jsonl_records(path):
+        if isinstance(found, ArticleFormatError):
+            raise found
+        yield number, found
+
+
+def jsonl_records(path: Path) -> Iterator[tuple[int, Article | ArticleFormatError]]:
+    """Each non-blank line of a JSONL dump with its article, or the error that line gave.
+
+    Lines are decoded one by one, so a bad byte costs its own line only; they are split at
+    line feeds alone, since a JSON string may hold U+2028 and other line separators.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleFormatError(str(path), f"cannot read ({exc.strerror})") from None
+    for number, raw in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
+        if not raw.strip():
             continue
+        where = f"{path}:{number}"
         try:
-            record = json.loads(line)
+            record = json.loads(raw.decode("utf-8"))
+            yield number, article_from_record(record, where)
+        except UnicodeDecodeError as exc:
+            reason = f"not UTF-8 text ({exc.reason} at column {exc.start + 1})"
+            yield number, ArticleFormatError(where, reason)
         except json.JSONDecodeError as exc:
-            raise ArticleFormatError(
-                f"{path}:{number}", f"bad JSON ({exc.msg} at column {exc.colno})"
-            ) from None
-        yield number, article_from_record(record, f"{path}:{number}")
+            reason = f"bad JSON ({exc.msg} at column {exc.colno})"
+            yield number, ArticleFormatError(where, reason)
+        except ArticleFormatError as exc:
+            yield number, exc
 
 
 def article_from_record(record: object, where: str) -> Article:
     """Build an article from a JSON object with url, title, published, source, author, text."""
     if not isinstance(record, dict):
         raise ArticleFormatError(where, f"expected a JSON object, got {type(record).__name__}")
+    for key in RECORD_FIELDS:
+        if isinstance(record.get(key), str) and (bad := _SURROGATE.search(record[key])):
+            code = f"U+{ord(bad[0]):04X}"
+            raise ArticleFormatError(where, f"invalid text in '{key}' (a lone surrogate {code})")
     url = record.get("url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ArticleFormatError(where, "missing or invalid 'url' (an http(s) URL is required)")
+    if not isinstance(url, str) or not is_web_url(url):
+        raise ArticleFormatError(
+            where, "missing or invalid 'url' (an http(s) URL with a host is required)"
+        )
     title = record.get("title")
     if not isinstance(title, str) or not title.strip():
         raise ArticleFormatError(where, f"missing 'title' for {url}")
@@ -203,6 +236,10 @@ def article_from_record(record: object, where: str) -> Article:
         published = parse_date(published_text)
     except InvalidDateError as exc:
         raise ArticleFormatError(where, f"unparseable 'published' for {url}: {exc}") from None
+    try:
+        check_not_future(published)
+    except InvalidDateError as exc:
+        raise ArticleFormatError(where, f"'published' {exc} for {url}") from None
     text = record.get("text")
     if not isinstance(text, str):
         raise ArticleFormatError(where, f"missing 'text' for {url}")

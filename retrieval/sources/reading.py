@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -14,9 +13,10 @@ from retrieval.articles import Article
 from retrieval.errors import ArticleFormatError, SourceError
 from retrieval.sources.feeds import looks_like_feed, parse_feed
 from retrieval.sources.fetch import Fetched, Fetcher
-from retrieval.sources.files import article_files, article_from_record, read_text_article
+from retrieval.sources.files import article_files, jsonl_records, read_text_article
+from retrieval.sources.limits import DEFAULT_LIMITS, SourceLimits, cut_article
 from retrieval.sources.pages import article_from_html, decode_html, page_url
-from retrieval.urls import canonical_url
+from retrieval.urls import canonical_url, redacted
 
 logger = logging.getLogger("newsbot.sources")
 
@@ -42,28 +42,34 @@ class SourceProblem:
 
 @dataclass(frozen=True)
 class SourceResult:
-    """The articles read from one source, the problems met, and feed items skipped."""
+    """The articles read from one source, the problems met, feed items skipped and left."""
 
     source: str
     articles: list[Article]
     problems: list[SourceProblem]
     skipped: list[str] = field(default_factory=list)
+    left: int = 0  # feed items not looked at this time: over the limit of items per feed
 
 
 def read_source(
-    source: str, fetcher: Fetcher, skip: Callable[[str], bool] | None = None
+    source: str,
+    fetcher: Fetcher,
+    skip: Callable[[str], bool] | None = None,
+    limits: SourceLimits = DEFAULT_LIMITS,
 ) -> SourceResult:
     """Read a local path or an http(s) URL (article page or feed) into articles.
 
     Failures become problems, one per source, file line or feed item; nothing is raised
     for bad input. ``skip(url)`` is asked about each feed item's canonical URL, and an item
-    it claims is neither fetched nor returned. Article URLs come back canonical.
+    it claims is neither fetched nor returned. Article URLs come back canonical; the source
+    comes back redacted (no credentials or secret query values), fit to show.
     """
+    shown = redacted(source)
     if source.lower().startswith(("http://", "https://")):
-        return _read_url(source, fetcher, skip or (lambda _url: False))
+        return _read_url(source, shown, fetcher, skip or (lambda _url: False), limits)
     if "://" in source:
-        return _failed(source, "not an http(s) URL or a local path")
-    return _read_path(Path(source), source)
+        return _failed(shown, "not an http(s) URL or a local path")
+    return _read_path(Path(source), source, limits)
 
 
 def _failed(source: str, reason: str) -> SourceResult:
@@ -73,21 +79,27 @@ def _failed(source: str, reason: str) -> SourceResult:
 # --- URLs ---------------------------------------------------------------------------------
 
 
-def _read_url(source: str, fetcher: Fetcher, skip: Callable[[str], bool]) -> SourceResult:
+def _read_url(
+    source: str, shown: str, fetcher: Fetcher, skip: Callable[[str], bool], limits: SourceLimits
+) -> SourceResult:
     try:
         fetched = fetcher.get(source.strip())
     except SourceError as exc:
-        return _failed(source, exc.reason)
+        return _failed(shown, exc.reason)
     if looks_like_feed(fetched.content_type, fetched.body):
-        return _read_feed(source, fetched, fetcher, skip)
+        return _read_feed(shown, fetched, fetcher, skip, limits)
     try:
-        return SourceResult(source, [_page_article(fetched)], [])
+        return SourceResult(shown, [_page_article(fetched, limits)], [])
     except SourceError as exc:
-        return _failed(source, exc.reason)
+        return _failed(shown, exc.reason)
 
 
 def _read_feed(
-    source: str, fetched: Fetched, fetcher: Fetcher, skip: Callable[[str], bool]
+    source: str,
+    fetched: Fetched,
+    fetcher: Fetcher,
+    skip: Callable[[str], bool],
+    limits: SourceLimits,
 ) -> SourceResult:
     try:
         feed = parse_feed(fetched.body, fetched.url)
@@ -96,12 +108,19 @@ def _read_feed(
     problems = [SourceProblem(source, problem) for problem in feed.problems]
     articles: dict[str, Article] = {}
     skipped: list[str] = []
-    for item in feed.items:
+    taken = 0
+    for number, item in enumerate(feed.items):
         if skip(item.url):
             skipped.append(item.url)
             continue
+        if taken == limits.feed_items:  # the rest wait for the next poll
+            left = len(feed.items) - number
+            logger.info("%s: %d items left for the next poll", source, left)
+            return SourceResult(source, list(articles.values()), problems, skipped, left)
+        taken += 1
         try:
-            article = _page_article(fetcher.get(item.url), item.published, item.title)
+            page = fetcher.get(item.link or item.url)
+            article = _page_article(page, limits, item.published, item.title)
         except SourceError as exc:
             problems.append(SourceProblem(item.url, exc.reason))
             continue
@@ -115,7 +134,10 @@ def _read_feed(
 
 
 def _page_article(
-    fetched: Fetched, fallback_date: date | None = None, fallback_title: str | None = None
+    fetched: Fetched,
+    limits: SourceLimits,
+    fallback_date: date | None = None,
+    fallback_title: str | None = None,
 ) -> Article:
     """The article in a fetched page; SourceError if it is not a page or has no article."""
     if not fetched.body.strip():
@@ -130,19 +152,22 @@ def _page_article(
         raise SourceError(
             fetched.url, f"not a web page or feed ({content_type or 'no content type'})"
         )
-    return article_from_html(
+    article = article_from_html(
         fetched.body,
         fetched.url,
         charset=fetched.charset,
         fallback_date=fallback_date,
         fallback_title=fallback_title,
+        # Some <p> are boilerplate that extraction drops: keep a margin over the limit.
+        max_paragraphs=2 * limits.paragraphs,
     )
+    return cut_article(article, limits)
 
 
 # --- local files --------------------------------------------------------------------------
 
 
-def _read_path(path: Path, source: str) -> SourceResult:
+def _read_path(path: Path, source: str, limits: SourceLimits) -> SourceResult:
     if path.is_dir():
         files = _directory_files(path)
         if not files:
@@ -157,9 +182,9 @@ def _read_path(path: Path, source: str) -> SourceResult:
     for file in files:
         for place, found in _read_file(file, problems):
             try:
-                article = replace(found, url=canonical_url(found.url))
+                article = replace(cut_article(found, limits), url=canonical_url(found.url))
             except ValueError:
-                problems.append(SourceProblem(place, f"invalid URL {found.url!r}"))
+                problems.append(SourceProblem(place, f"invalid URL {redacted(found.url)!r}"))
                 continue
             if article.url in articles:
                 reason = f"duplicate article URL {article.url} (first seen in {where[article.url]})"
@@ -211,23 +236,11 @@ def _read_html_file(file: Path) -> Article:
 
 def _read_jsonl(file: Path, problems: list[SourceProblem]) -> list[tuple[str, Article]]:
     """Every good line of a JSONL dump: one bad line does not cost the others."""
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ArticleFormatError(
-            str(file), f"not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
-    except OSError as exc:
-        raise ArticleFormatError(str(file), f"cannot read ({exc.strerror})") from None
     found: list[tuple[str, Article]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, article in jsonl_records(file):
         place = f"{file}:{number}"
-        if not line.strip():
-            continue
-        try:
-            found.append((place, article_from_record(json.loads(line), place)))
-        except json.JSONDecodeError as exc:
-            problems.append(SourceProblem(place, f"bad JSON ({exc.msg} at column {exc.colno})"))
-        except ArticleFormatError as exc:
-            problems.append(SourceProblem(exc.where, exc.reason))
+        if isinstance(article, ArticleFormatError):
+            problems.append(SourceProblem(article.where, article.reason))
+        else:
+            found.append((place, article))
     return found

@@ -11,13 +11,16 @@ from retrieval.sources import Fetcher
 
 @pytest.fixture
 def fetcher() -> Iterator[Fetcher]:
-    """A fetcher with a timeout short enough for tests and generous enough for loopback."""
-    with Fetcher(timeout=2.0) as fetcher:
+    """A fetcher with a timeout short enough for tests and generous enough for loopback.
+
+    The local site is on 127.0.0.1, so private networks are allowed, as for a local server.
+    """
+    with Fetcher(timeout=2.0, allow_private_networks=True) as fetcher:
         yield fetcher
 
 
 @pytest.fixture
 def impatient_fetcher() -> Iterator[Fetcher]:
     """A fetcher that gives up after half a second."""
-    with Fetcher(timeout=0.5) as fetcher:
+    with Fetcher(timeout=0.5, allow_private_networks=True) as fetcher:
         yield fetcher

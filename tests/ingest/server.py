@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 SITE = Path(__file__).resolve().parent / "fixtures" / "site"
 CONTENT_TYPES = {
@@ -77,6 +77,8 @@ class FixtureServer:
             return self.routes[path](self)
         if path.startswith("/status/") and path[8:].isdigit():
             return Reply(int(path[8:]), {"Content-Type": "text/html"}, b"<h1>Error page</h1>")
+        if path.startswith("/goto/"):  # /goto/<percent-encoded URL>: a redirect to anywhere
+            return Reply(302, {"Location": unquote(path[6:])})
         if path.startswith("/redirect/") and path[10:].isdigit():
             hops = int(path[10:])
             target = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -282,3 +282,82 @@ def test_directory_with_good_and_bad_files(tmp_path: Path, fetcher: Fetcher) -> 
 def test_bad_paths(tmp_path: Path, fetcher: Fetcher, make, reason: str) -> None:  # type: ignore[no-untyped-def]
     path = str(make(tmp_path))
     assert read_source(path, fetcher).problems == [SourceProblem(path, reason)]
+
+
+# --- bad records: one problem each, the rest land ------------------------------------------
+
+
+def _record_with(**fields: object) -> str:
+    record: dict[str, object] = json.loads(_record("https://example-news.com/x"))
+    record.update(fields)
+    return json.dumps(record)
+
+
+def test_jsonl_bad_records_cost_their_own_line_only(tmp_path: Path, fetcher: Fetcher) -> None:
+    dump = tmp_path / "dump.jsonl"
+    tomorrow_plus_one = (date.today() + timedelta(days=2)).isoformat()
+    lines = [
+        _record("https://example-news.com/a").encode(),
+        _record_with(url="https://example-news.com/s", text="Lone \ud800 surrogate.").encode(),
+        _record("https://example-news.com/latin")
+        .replace("Geneva", "Gen\\u00e8ve")
+        .encode()
+        .replace(b"summit", b"sommet \xe9"),  # one byte that is not UTF-8
+        _record_with(url="http://").encode(),
+        _record_with(url="https://example-news.com/y", published="9999-01-01").encode(),
+        _record_with(url="https://example-news.com/h", published="2024-05-02T25:00:00").encode(),
+        _record_with(url="https://example-news.com/f", published=tomorrow_plus_one).encode(),
+        _record_with(url="https://example-news.com/u2028", title="Line\u2028separator").encode(),
+        _record("https://example-news.com/c", "Another Story").encode(),
+    ]
+    dump.write_bytes(b"\n".join(lines) + b"\n")
+    result = read_source(str(dump), fetcher)
+    assert [a.url for a in result.articles] == [
+        "https://example-news.com/a",
+        "https://example-news.com/u2028",
+        "https://example-news.com/c",
+    ]
+    today = date.today().isoformat()
+    column = lines[2].index(b"\xe9") + 1
+    assert _lines(result) == [
+        f"{dump}:2: invalid text in 'text' (a lone surrogate U+D800)",
+        f"{dump}:3: not UTF-8 text (invalid continuation byte at column {column})",
+        f"{dump}:4: missing or invalid 'url' (an http(s) URL with a host is required)",
+        f"{dump}:5: 'published' 9999-01-01 is more than a day in the future (today is {today}) "
+        "for https://example-news.com/y",
+        f"{dump}:6: unparseable 'published' for https://example-news.com/h: not a valid date: "
+        "'2024-05-02T25:00:00' (no time of day 25:00:00)",
+        f"{dump}:7: 'published' {tomorrow_plus_one} is more than a day in the future "
+        f"(today is {today}) for https://example-news.com/f",
+    ]
+
+
+def test_a_date_a_day_ahead_is_kept(tmp_path: Path, fetcher: Fetcher) -> None:
+    """Time zones put some publication dates a day ahead of the clock: still accepted."""
+    dump = tmp_path / "dump.jsonl"
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    dump.write_text(_record_with(published=tomorrow) + "\n", encoding="utf-8")
+    result = read_source(str(dump), fetcher)
+    assert result.problems == [] and len(result.articles) == 1
+
+
+def test_a_seed_file_dated_in_the_future_is_refused(tmp_path: Path, fetcher: Fetcher) -> None:
+    seed = tmp_path / "future.txt"
+    seed.write_text(
+        "A Title\n\nJanuary 1, 9999\n\nThe body of the story, in one paragraph.\n\n"
+        "Original url: https://example-news.com/future\n",
+        encoding="utf-8",
+    )
+    [problem] = read_source(str(seed), fetcher).problems
+    assert problem.source == f"{seed}:3"
+    assert problem.reason.startswith("publication date 9999-01-01 is more than a day in the future")
+
+
+def test_a_page_dated_in_the_future_is_refused(
+    site: FixtureServer, fetcher: Fetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = site.page(FERRY).replace(b"2024-05-20", b"9999-05-20")
+    reply = Reply(200, {"Content-Type": "text/html"}, page)
+    monkeypatch.setitem(site.routes, "/future.html", lambda s: reply)
+    [problem] = read_source(site.url("/future.html"), fetcher).problems
+    assert problem.reason.startswith("publication date 9999-05-20 is more than a day in the future")
