@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from retrieval.dates import describe_age, parse_date, parse_iso_day, resolve_relative_dates
+from retrieval.dates import check_not_future, describe_age, parse_date, parse_iso_day, resolve_relative_dates
 from retrieval.errors import InvalidDateError
 
 MONDAY = date(2024, 6, 17)  # the seed article's publication date
@@ -88,10 +88,35 @@ def test_parse_date(text: str, expected: date) -> None:
     assert parse_date(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "soon", "June 31, 2024", "2024-13-01", "17/06/2024"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "soon",
+        "June 31, 2024",
+        "2024-13-01",
+        "17/06/2024",
+        "2024-06-17T25:00:00",
+        "2024-06-17T24:00",
+        "2024-06-17 10:61",
+        "2024-06-17T10:30:61Z",
+    ],
+)
 def test_parse_date_rejects(text: str) -> None:
     with pytest.raises(InvalidDateError, match="date"):
         parse_date(text)
+
+
+@pytest.mark.parametrize("text", ["2024-06-17T23:59:60Z", "2024-06-17T00:00:00+02:00"])
+def test_parse_date_takes_real_times(text: str) -> None:
+    assert parse_date(text) == date(2024, 6, 17)
+
+
+def test_a_publication_date_may_be_a_day_ahead_not_more() -> None:
+    today = date(2026, 12, 1)
+    check_not_future(date(2026, 12, 2), today)
+    with pytest.raises(InvalidDateError, match="more than a day in the future"):
+        check_not_future(date(2026, 12, 3), today)
 
 
 def test_parse_iso_day_names_the_value() -> None:

@@ -28,6 +28,7 @@ FERRY = "/news/2024/05/20/ferry-strike-ends.html"
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "data"
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(directory))
+    monkeypatch.setenv("NEWSBOT_FETCH_ALLOW_PRIVATE_NETWORKS", "true")  # the local site
     return directory
 
 
@@ -87,6 +88,57 @@ def test_bad_sources_are_reported_one_line_each(site, data_dir: Path, capsys) ->
     # The good ones went in all the same.
     urls = {a["url"] for a in listed()}
     assert SEED_URL in urls and len(urls) >= 2
+
+
+def test_add_shows_and_stores_no_credentials_or_query_secrets(site, data_dir: Path, capsys) -> None:
+    gone = site.url("/status/404?id=1&token=t0ps3cret").replace("http://", "http://me:pa55@")
+    code, _ = run("add", gone, site.url(f"{FERRY}?sig=s1gnature&page=1"))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"error: {site.url('/status/404?id=1&token=REDACTED')}: HTTP 404 Not Found" in err
+    assert f"source 2/2: {site.url(f'{FERRY}?sig=REDACTED&page=1')}: 1 article(s)" in err
+    for secret in ("pa55", "me:", "t0ps3cret", "s1gnature"):
+        assert secret not in err
+    [article] = listed()
+    assert article["url"] == site.url(f"{FERRY}?page=1")
+
+
+def test_a_feed_gives_at_most_its_item_limit_per_poll(
+    site, data_dir: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("NEWSBOT_FEED_MAX_ITEMS", "2")
+    feed = site.url("/feeds/news.rss")
+    assert run("add", feed)[0] == 0
+    assert f"{feed}: 2 article(s), 1 feed item(s) left for the next poll" in capsys.readouterr().err
+    assert run("add", feed)[0] == 0
+    assert f"{feed}: 1 article(s)\n" in capsys.readouterr().err
+    assert len(listed()) == 3
+
+
+def test_the_default_refuses_the_local_site(site, data_dir: Path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("NEWSBOT_FETCH_ALLOW_PRIVATE_NETWORKS")
+    code, _ = run("add", site.url(FERRY))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (
+        f"error: {site.url(FERRY)}: refused: 127.0.0.1 is a loopback address "
+        "(set NEWSBOT_FETCH_ALLOW_PRIVATE_NETWORKS=true to allow it)"
+    ) in err
+
+
+def test_index_reports_a_bad_record_by_line_without_a_traceback(
+    tmp_path: Path, data_dir: Path, capsys
+) -> None:
+    dump = tmp_path / "dump.jsonl"
+    good = {"url": "https://example-news.com/a", "title": "T", "published": "2024-05-02",
+            "text": "The leaders of Northland and Southland will meet in Geneva."}  # fmt: skip
+    bad = {**good, "url": "https://example-news.com/b", "text": "Lone \ud800 surrogate."}
+    dump.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    code, _ = run("index", str(dump))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"error: {dump}:2: invalid text in 'text' (a lone surrogate U+D800)" in err
+    assert "Traceback" not in err
 
 
 def test_remove_list_and_stats(site, data_dir: Path, capsys) -> None:
@@ -167,6 +219,7 @@ def _env(data_dir: Path) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "NEWSBOT_DATA_DIR": str(data_dir),
+        "NEWSBOT_FETCH_ALLOW_PRIVATE_NETWORKS": "true",
         "HF_HUB_OFFLINE": "1",
     }
 

@@ -18,7 +18,7 @@ from retrieval.dates import check_not_future, parse_date
 from retrieval.errors import InvalidDateError, SourceError
 from retrieval.sources.files import repair_paragraphs
 from retrieval.sources.outlets import outlet_from_url, site_of
-from retrieval.urls import canonical_url
+from retrieval.urls import canonical_url, redacted
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement  # trafilatura's parse trees
@@ -105,7 +105,7 @@ def _extract(tree: HtmlElement, url: str) -> Document | None:
     try:
         document = trafilatura.bare_extraction(
             tree,
-            url=url,
+            url=redacted(url),  # trafilatura logs the URL it is given
             with_metadata=True,
             include_comments=False,
             # Table cells come out as one line each, which reads as noise in a passage.
@@ -119,8 +119,8 @@ def _extract(tree: HtmlElement, url: str) -> Document | None:
         )
     except Exception as exc:
         # Any page on the web can trip a parser: it costs that article, not the batch.
-        logger.warning("%s: extraction failed", url, exc_info=True)
-        raise SourceError(url, f"extraction failed ({type(exc).__name__})") from None
+        logger.warning("%s: extraction failed", redacted(url), exc_info=True)
+        raise SourceError(redacted(url), f"extraction failed ({type(exc).__name__})") from None
     return document if isinstance(document, Document) else None
 
 

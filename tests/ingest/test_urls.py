@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from retrieval.articles import Article
-from retrieval.urls import canonical_url, content_hash
+from retrieval.urls import canonical_url, content_hash, is_web_url, redacted
 
 STORY = "https://www.example-news.com/2024/05/02/summit-geneva"
 
@@ -36,6 +36,11 @@ STORY = "https://www.example-news.com/2024/05/02/summit-geneva"
         ("https://reader:s3cret@example-news.com/a", "https://example-news.com/a"),
         ("http://[::1]:8000/a?utm_term=x", "http://[::1]:8000/a"),
         ("  https://example-news.com/a  ", "https://example-news.com/a"),
+        # Secrets are dropped like credentials: never stored, never cited.
+        (f"{STORY}?token=abc&id=7", f"{STORY}?id=7"),
+        (f"{STORY}?id=7&api_key=1&Signature=2&sig=3&key=4&access_token=5", f"{STORY}?id=7"),
+        (f"{STORY}?X-Amz-Credential=a&X-Amz-Security-Token=b&page=2", f"{STORY}?page=2"),
+        (f"{STORY}?monkey=1&keyword=2", f"{STORY}?monkey=1&keyword=2"),  # not secrets
     ],
 )
 def test_canonical_url(url: str, expected: str) -> None:
@@ -70,3 +75,44 @@ def test_content_hash_differs_for_different_text() -> None:
     first = _article(STORY, "The leaders will meet in Geneva.")
     moved = replace(first, paragraphs=("The leaders will meet in Vienna.",))
     assert content_hash(first) != content_hash(moved)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://reader:s3cret@example-news.com/a", "https://example-news.com/a"),
+        (
+            "https://example-news.com/a?id=7&token=abc#top",
+            "https://example-news.com/a?id=7&token=REDACTED#top",
+        ),
+        (
+            "https://example-news.com/a?feed_token=1;sig=2&page=3",
+            "https://example-news.com/a?feed_token=REDACTED;sig=REDACTED&page=3",
+        ),
+        ("https://example-news.com/a?Api-Key=1", "https://example-news.com/a?Api-Key=REDACTED"),
+        (
+            "https://u:p@[::1/a?key=1",
+            "https://[::1/a?key=REDACTED",
+        ),  # does not parse: still redacted
+        (STORY, STORY),
+    ],
+)
+def test_redacted(url: str, shown: str) -> None:
+    assert redacted(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("url", "web"),
+    [
+        ("https://example-news.com/a", True),
+        ("HTTP://example-news.com", True),
+        ("http://", False),
+        ("https:///path", False),
+        ("http://:80/", False),
+        ("ftp://example-news.com/a", False),
+        ("example-news.com/a", False),
+        ("http://[::1/", False),
+    ],
+)
+def test_is_web_url(url: str, web: bool) -> None:
+    assert is_web_url(url) is web

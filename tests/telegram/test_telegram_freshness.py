@@ -57,7 +57,11 @@ async def fresh_bot(
         AnswerSettings(),
     )
     settings = make_settings(
-        data_dir, fake_api, feeds=tuple(site.url(f) for f in feeds), fetch_timeout=1.0
+        data_dir,
+        fake_api,
+        feeds=tuple(site.url(f) for f in feeds),
+        fetch_timeout=1.0,
+        fetch_allow_private_networks=True,  # the local news site is on 127.0.0.1
     )
     async with running(settings, answerer, fake_api) as harness:
         yield harness
@@ -224,3 +228,41 @@ async def test_add_without_a_link_shows_the_usage(fresh_bot: Harness) -> None:
     await fresh_bot.send(text_update(ADMIN_ID, "/add"))
     [usage] = fresh_bot.messages(ADMIN_ID)
     assert usage["text"].startswith("Usage: /add <i>url</i>")
+
+
+async def test_add_never_echoes_credentials_or_query_secrets(
+    fresh_bot: Harness, site: FixtureServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_page = site.url("/news/gone.html?id=4&token=t0ps3cret").replace(
+        "http://", "http://reader:pa55word@"
+    )
+    article = site.url(f"{FERRY}?key=k3y-value")
+    with caplog.at_level(logging.DEBUG):
+        await fresh_bot.send(text_update(ADMIN_ID, f"/add {secret_page} {article}"))
+    _adding, done = fresh_bot.messages(ADMIN_ID)
+    assert done["text"].endswith(
+        f"• {site.url('/news/gone.html?id=4&amp;token=REDACTED')}: HTTP 404 Not Found"
+    )
+    shown = done["text"] + caplog.text
+    for secret in ("pa55word", "reader:", "t0ps3cret", "k3y-value"):
+        assert secret not in shown
+    await fresh_bot.send(text_update(CHAT, FERRY_QUESTION))
+    answer = fresh_bot.messages(CHAT)[-1]
+    assert cites(answer, site.url(FERRY)) and "k3y-value" not in str(answer)
+
+
+async def test_add_refuses_a_local_address_by_default(
+    data_dir: Path, fake_api: FakeBotApi, embedder: Any, site: FixtureServer
+) -> None:
+    answerer = Answerer(
+        data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings()
+    )
+    settings = make_settings(data_dir, fake_api, fetch_timeout=1.0)
+    before = len(site.requests)
+    async with running(settings, answerer, fake_api) as bot:
+        await bot.send(text_update(ADMIN_ID, f"/add {site.url(FERRY)}"))
+        _adding, done = bot.messages(ADMIN_ID)
+    assert "failed 1" in done["text"]
+    assert "127.0.0.1 is a loopback address" in done["text"]
+    assert "NEWSBOT_FETCH_ALLOW_PRIVATE_NETWORKS=true" in done["text"]
+    assert fetched(site, before) == []
