@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from retrieval.dates import check_not_future, describe_age, parse_date, parse_iso_day, resolve_relative_dates
+from retrieval.dates import (
+    check_not_future,
+    describe_age,
+    parse_date,
+    parse_iso_day,
+    resolve_relative_dates,
+)
 from retrieval.errors import InvalidDateError
 
 MONDAY = date(2024, 6, 17)  # the seed article's publication date
