@@ -54,8 +54,10 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.user_agent = user_agent
         self._network = network or SourceNetwork(allow_private=allow_private_networks)
+        # trust_env=False: with HTTP(S)_PROXY set, httpx would mount proxy transports that
+        # bypass the network's address check (the proxy resolves the host, not this side).
         self._client = httpx.Client(
-            transport=SourceTransport(self._network), max_redirects=MAX_REDIRECTS
+            transport=SourceTransport(self._network), max_redirects=MAX_REDIRECTS, trust_env=False
         )
 
     def __enter__(self) -> Fetcher:

@@ -158,8 +158,11 @@ class SourceTransport(httpx.HTTPTransport):
 
 @functools.cache
 def _ssl_context() -> SSLContext:
-    """httpx's default verifying context, built once: loading the CA bundle takes 0.1-0.3 s."""
-    return httpx.create_ssl_context(trust_env=False)
+    """httpx's default verifying context, built once: loading the CA bundle takes 0.1-0.3 s.
+
+    SSL_CERT_FILE and SSL_CERT_DIR are honoured, as by httpx's own client.
+    """
+    return httpx.create_ssl_context(trust_env=True)
 
 
 def lookup(host: str, port: int, timeout: float | None) -> list[str]:

@@ -285,3 +285,18 @@ def test_https_is_verified_against_the_host_name_while_the_checked_address_is_di
             fetcher.get(f"https://other.test:{port}{TRAM}")
     assert "certificate" in caught.value.reason.lower()
     assert routed.dialled == [PUBLIC, PUBLIC]
+
+
+def test_proxy_variables_do_not_bypass_the_guard(
+    site: FixtureServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy would resolve the host itself; the fetcher ignores HTTP(S)_PROXY instead."""
+    site.requests.clear()
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://203.0.113.9:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with Fetcher(timeout=2.0) as fetcher:
+        _refusal(fetcher, site.url(TRAM))
+    with Fetcher(timeout=2.0, allow_private_networks=True) as fetcher:
+        assert fetcher.get(site.url(TRAM)).status == 200  # direct, not through the proxy
