@@ -2,9 +2,9 @@
 
 Article files in the seed format and JSONL dumps (``files``), HTML pages (``pages``, with
 the outlet named by ``outlets``), URLs fetched with a deadline and a size limit (``fetch``)
-from public addresses only (``network``, ``addresses``),
-RSS and Atom feeds (``feeds``) and the list of feeds to follow (``feedlist``). ``reading``
-turns any one source a user names into articles or one specific problem.
+from public addresses only (``network``, ``addresses``), RSS and Atom feeds (``feeds``) and
+the list of feeds to follow (``feedlist``). ``reading`` turns any one source a user names
+into articles or one specific problem, within the ``limits`` of one source.
 """
 
 from retrieval.sources.feedlist import FEEDS_FILE, add_feeds, load_feeds, remove_feeds
