@@ -92,7 +92,7 @@ async def test_model_failure_gives_the_extractive_answer_in_one_message(
         [sent] = bot.messages(CHAT)
         await bot.send(text_update(ADMIN_ID, "/stats"))
         stats = bot.messages(ADMIN_ID)[-1]["text"]
-    assert "Tuesday" in sent["text"] and f'<a href="{SEED_URL}">' in sent["text"]
+    assert "June 18–19, 2024" in sent["text"] and f'<a href="{SEED_URL}">' in sent["text"]
     assert not bot.api.calls_to("editMessageText")
     assert "Model calls: 1" in stats and "Model fallbacks: 1" in stats
 
@@ -105,5 +105,5 @@ async def test_without_a_model_nothing_changes(
         [sent] = bot.messages(CHAT)
         await bot.send(text_update(ADMIN_ID, "/stats"))
         stats = bot.messages(ADMIN_ID)[-1]["text"]
-    assert "Tuesday" in sent["text"] and not bot.api.calls_to("editMessageText")
+    assert "June 18–19, 2024" in sent["text"] and not bot.api.calls_to("editMessageText")
     assert "Model calls" not in stats
