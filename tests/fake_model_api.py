@@ -49,6 +49,7 @@ class FakeModelApi:
 
     replies: deque[Reply] = field(default_factory=deque)
     requests: list[Request] = field(default_factory=list)
+    default: Reply = Reply("NOT IN SOURCES")  # when no scripted reply is left
 
     def __post_init__(self) -> None:
         self._closing = threading.Event()
@@ -78,7 +79,7 @@ class FakeModelApi:
         length = int(handler.headers.get("Content-Length", 0))
         body = json.loads(handler.rfile.read(length))
         self.requests.append(Request(dict(handler.headers.items()), body))
-        reply = self.replies.popleft() if self.replies else Reply("NOT IN SOURCES")
+        reply = self.replies.popleft() if self.replies else self.default
         if reply.hang and reply.hang_after is None and self._closing.wait(reply.hang):
             return
         if reply.status >= 400:
