@@ -440,3 +440,22 @@ def test_a_base_url_needs_a_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSBOT_LLM_BASE_URL", "http://127.0.0.1:9/v1")
     with pytest.raises(SettingsError, match="NEWSBOT_LLM_MODEL"):
         load_settings(None)
+
+
+def test_a_checked_written_answer_answers_where_compose_declined(
+    seed_answerer: Answerer, model_api: FakeModelApi
+) -> None:
+    from dataclasses import replace
+
+    from retrieval.answer import NOT_FOUND_TEXT
+
+    found = seed_answerer.answer(QUESTION)
+    # Past the gate, but the extractive sentences did not bear on the question.
+    declined = replace(found, answered=False, text=NOT_FOUND_TEXT, citations=(), as_of=None,
+                       closest=tuple(seed_answerer.list_articles()))  # fmt: skip
+    model_api.script(GOOD)
+    answer = make_writer(model_api.base_url).write(declined)
+    assert answer.answered and answer.answer_mode == "llm" and answer.closest == ()
+    model_api.script("Putin will visit Japan. [1]")  # nothing passes: the decline stands
+    again = make_writer(model_api.base_url).write(declined)
+    assert not again.answered and again.text == NOT_FOUND_TEXT and again.dropped_sentences == 1

@@ -85,10 +85,12 @@ class Writer:
         newest = max(c.published for c in citations)
         return replace(
             extractive,
+            answered=True,
             text=text,
             citations=citations,
             as_of=newest,
             age_note=age_note(newest, extractive.as_of_query, self.settings.age_note_days),
+            closest=(),
             answer_mode="llm",
             dropped_sentences=draft.dropped,
             llm_ms=round(elapsed, 1),
