@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from retrieval.answering import Answerer, AnswerSettings  # noqa: E402
 from retrieval.chunking import ChunkSettings  # noqa: E402
 from retrieval.embedding import OnnxEmbedder  # noqa: E402
-from retrieval.index import IndexSpec, build_index  # noqa: E402
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index  # noqa: E402
 from retrieval.sources import load_articles  # noqa: E402
 from retrieval.writing import ChatClient, ModelSettings, Writer  # noqa: E402
 from retrieval.writing.checking import check_sentence, split_reply, word_support  # noqa: E402
@@ -68,8 +68,8 @@ def main() -> None:
     embedder = OnnxEmbedder(cache_dir=Path(tempfile.gettempdir()) / "newsbot-bench-models")
     data_dir = Path(tempfile.mkdtemp())
     build_index(data_dir, load_articles([ROOT / "seeds"]), embedder, ChunkSettings())
-    answerer = Answerer(data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()),
-                        AnswerSettings())  # fmt: skip
+    spec = IndexSpec(embedder.name, ChunkSettings())
+    answerer = Answerer(EmbeddedStorage(data_dir, spec), embedder, AnswerSettings())
     api = FakeModelApi(default=Reply(REPLY)).start()
     writers = {
         stream: Writer(ChatClient(ModelSettings(api.base_url, "bench", stream=stream)))

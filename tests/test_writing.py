@@ -18,7 +18,7 @@ from retrieval.answer import Answer
 from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings
-from retrieval.index import IndexSpec, build_index
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 from retrieval.sources import load_articles
 from retrieval.writing import (
     SOURCES_END,
@@ -83,7 +83,7 @@ def make_writer(
 def index_of(data_dir: Path, embedder: object, articles: list[Article]) -> Answerer:
     build_index(data_dir, articles, embedder, ChunkSettings())  # type: ignore[arg-type]
     spec = IndexSpec(embedder.name, ChunkSettings())  # type: ignore[attr-defined]
-    return Answerer(data_dir, embedder, spec, AnswerSettings())  # type: ignore[arg-type]
+    return Answerer(EmbeddedStorage(data_dir, spec), embedder, AnswerSettings())  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
