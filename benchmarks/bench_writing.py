@@ -28,7 +28,7 @@ from retrieval.chunking import ChunkSettings  # noqa: E402
 from retrieval.embedding import OnnxEmbedder  # noqa: E402
 from retrieval.index import EmbeddedStorage, IndexSpec, build_index  # noqa: E402
 from retrieval.sources import load_articles  # noqa: E402
-from retrieval.writing import ChatClient, ModelSettings, Writer  # noqa: E402
+from retrieval.writing import AnswerWriter, ChatClient, ModelSettings  # noqa: E402
 from retrieval.writing.checking import check_sentence, split_reply, word_support  # noqa: E402
 from retrieval.writing.prompt import build_messages, gather_sources  # noqa: E402
 from tests.fake_model_api import FakeModelApi, Reply  # noqa: E402
@@ -72,7 +72,7 @@ def main() -> None:
     answerer = Answerer(EmbeddedStorage(data_dir, spec), embedder, AnswerSettings())
     api = FakeModelApi(default=Reply(REPLY)).start()
     writers = {
-        stream: Writer(ChatClient(ModelSettings(api.base_url, "bench", stream=stream)))
+        stream: AnswerWriter(ChatClient(ModelSettings(api.base_url, "bench", stream=stream)))
         for stream in (True, False)
     }
     for question in QUESTIONS:  # warm up the model, the store and the connection

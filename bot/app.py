@@ -18,8 +18,13 @@ from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder
 from retrieval.index import EmbeddedStorage, IndexPolicy, IndexSpec
-from retrieval.writing import ChatClient, ModelSettings, WritingAnswerer, WritingSettings
-from retrieval.writing import Writer as AnswerWriter
+from retrieval.writing import (
+    AnswerWriter,
+    ChatClient,
+    ModelSettings,
+    WritingAnswerer,
+    WritingSettings,
+)
 
 
 def configure_logging(settings: Settings) -> None:

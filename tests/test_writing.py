@@ -23,9 +23,9 @@ from retrieval.sources import load_articles
 from retrieval.writing import (
     SOURCES_END,
     SOURCES_START,
+    AnswerWriter,
     ChatClient,
     ModelSettings,
-    Writer,
     WritingAnswerer,
     WritingSettings,
 )
@@ -75,9 +75,9 @@ def model_api() -> Iterator[FakeModelApi]:
 
 def make_writer(
     base_url: str, *, stream: bool = True, timeout: float = 5.0, **kw: object
-) -> Writer:
+) -> AnswerWriter:
     settings = ModelSettings(base_url, "test-model", api_key=KEY, timeout=timeout, stream=stream)
-    return Writer(ChatClient(settings), WritingSettings(**kw))  # type: ignore[arg-type]
+    return AnswerWriter(ChatClient(settings), WritingSettings(**kw))  # type: ignore[arg-type]
 
 
 def index_of(data_dir: Path, embedder: object, articles: list[Article]) -> Answerer:
@@ -280,7 +280,7 @@ def test_failures_are_logged_once_a_minute(
 ) -> None:
     extractive = seed_answerer.answer(QUESTION)
     now = [1000.0]
-    writer = Writer(
+    writer = AnswerWriter(
         ChatClient(ModelSettings(model_api.base_url, "m", timeout=5.0)), clock=lambda: now[0]
     )
     caplog.set_level(logging.WARNING, logger="retrieval.writing")

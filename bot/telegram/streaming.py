@@ -17,7 +17,7 @@ from telegram.error import TelegramError
 from bot.telegram.delivery import preview_options, reply_html
 from bot.telegram.splitting import escape_html
 from retrieval.answer import Answer
-from retrieval.writing import UsageFigures, Writer
+from retrieval.writing import AnswerWriter, UsageFigures
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class EditPacer:
 class OffLoopWriter:
     """Runs the writer in threads of its own, passing its checked text back to the loop."""
 
-    def __init__(self, writer: Writer, pacer: EditPacer | None = None) -> None:
+    def __init__(self, writer: AnswerWriter, pacer: EditPacer | None = None) -> None:
         self.writer = writer
         self.pacer = pacer or EditPacer()
         self._pool = concurrent.futures.ThreadPoolExecutor(MODEL_THREADS, "newsbot-model")

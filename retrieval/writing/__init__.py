@@ -11,18 +11,18 @@ from retrieval.writing.checking import SupportCheck, word_support
 from retrieval.writing.client import ChatClient, ModelError, ModelSettings
 from retrieval.writing.prompt import SOURCES_END, SOURCES_START
 from retrieval.writing.usage import UsageFigures
-from retrieval.writing.writer import Progress, Writer, WritingAnswerer, WritingSettings
+from retrieval.writing.writer import AnswerWriter, Progress, WritingAnswerer, WritingSettings
 
 __all__ = [
     "SOURCES_END",
     "SOURCES_START",
+    "AnswerWriter",
     "ChatClient",
     "ModelError",
     "ModelSettings",
     "Progress",
     "SupportCheck",
     "UsageFigures",
-    "Writer",
     "WritingAnswerer",
     "WritingSettings",
     "word_support",

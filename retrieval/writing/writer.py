@@ -38,7 +38,7 @@ class WritingSettings:
     age_note_days: int = 2
 
 
-class Writer:
+class AnswerWriter:
     """Rewrites gated extractive answers with a language model; safe to share between threads."""
 
     def __init__(
@@ -194,7 +194,7 @@ class ExtractiveAnswerer(Protocol):
 class WritingAnswerer:
     """An answerer whose answers the writer rewrites; the same interface as the answerer."""
 
-    def __init__(self, answerer: ExtractiveAnswerer, writer: Writer) -> None:
+    def __init__(self, answerer: ExtractiveAnswerer, writer: AnswerWriter) -> None:
         self.answerer = answerer
         self.writer = writer
 
