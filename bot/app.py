@@ -18,6 +18,13 @@ from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder
 from retrieval.index import EmbeddedStorage, IndexPolicy, IndexSpec
+from retrieval.writing import (
+    AnswerWriter,
+    ChatClient,
+    ModelSettings,
+    WritingAnswerer,
+    WritingSettings,
+)
 
 if TYPE_CHECKING:
     from retrieval.sources import Fetcher, SourceLimits
@@ -159,3 +166,30 @@ def ingest_callables(
         return list(dict.fromkeys([*settings.feeds, *load_feeds(settings.data_dir)]))
 
     return ingest_sources, followed_feeds
+
+
+def make_answer_writer(settings: Settings) -> AnswerWriter | None:
+    """The language-model writer when NEWSBOT_LLM_BASE_URL is set, else None."""
+    if not settings.llm_base_url or not settings.llm_model:
+        return None
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    client = ChatClient(
+        ModelSettings(
+            base_url=settings.llm_base_url,
+            model=settings.llm_model,
+            api_key=key,
+            timeout=settings.llm_timeout,
+            max_tokens=settings.llm_max_tokens,
+            temperature=settings.llm_temperature,
+            stream=settings.llm_stream,
+        )
+    )
+    return AnswerWriter(
+        client, WritingSettings(prompt_token_budget=settings.llm_prompt_token_budget)
+    )
+
+
+def with_writer(answerer: Answerer, settings: Settings) -> Answerer | WritingAnswerer:
+    """The answerer, wrapped so that the model writes its answers when one is configured."""
+    writer = make_answer_writer(settings)
+    return answerer if writer is None else WritingAnswerer(answerer, writer)

@@ -14,6 +14,7 @@ from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from retrieval.answering import Answerer
+    from retrieval.writing import WritingAnswerer
 
 DEFAULT_SEEDS = Path("seeds")
 
@@ -146,7 +147,7 @@ def main(
 
 def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     from bot import library
-    from bot.app import make_answerer
+    from bot.app import make_answerer, with_writer
 
     if args.command == "index":
         return library.index_command(settings, args.paths or [DEFAULT_SEEDS], args.existing)
@@ -187,8 +188,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
         print("No NEWSBOT_TELEGRAM_TOKEN set: starting the console.", file=sys.stderr)
         args.verbose, args.as_of = False, None
         args.command = "console"
-    answerer = make_answerer(settings)
-    answerer.reader()  # fail early, with a clear message, when there is no index
+    extractive = make_answerer(settings)
+    extractive.reader()  # fail early, with a clear message, when there is no index
+    answerer = with_writer(extractive, settings)
     if args.command == "console":
         from bot.console import Console
 
@@ -196,7 +198,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
     return ask_command(answerer, args, stdin, stdout)
 
 
-def ask_command(answerer: Answerer, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+def ask_command(
+    answerer: Answerer | WritingAnswerer, args: argparse.Namespace, stdin: TextIO, stdout: TextIO
+) -> int:
     """Answer the question, or each stdin line when the question is '-'."""
     from bot.console import question_problem
     from bot.formatting import answer_json, render_text

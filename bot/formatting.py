@@ -64,6 +64,9 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         "as_of": answer.as_of.isoformat() if answer.as_of else None,
         "as_of_query": answer.as_of_query.isoformat(),
         "age_note": answer.age_note,
+        "answer_mode": answer.answer_mode,
+        "dropped_sentences": answer.dropped_sentences,
+        "llm_ms": answer.llm_ms,
         "citations": [
             {
                 "n": c.n,

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.answering import METHODS
@@ -56,6 +63,16 @@ class Settings(BaseSettings):
     feed_max_items: int = Field(100, ge=1, le=10_000)
     article_max_paragraphs: int = Field(500, ge=1, le=100_000)
     article_max_chars: int = Field(100_000, ge=1_000, le=10_000_000)
+
+    # Answers written by a language model (off unless llm_base_url is set)
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(20.0, gt=0, le=600)
+    llm_max_tokens: int = Field(300, ge=16, le=32_768)
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llm_prompt_token_budget: int = Field(3000, ge=500, le=1_000_000)
+    llm_stream: bool = True
 
     # Telegram
     telegram_token: SecretStr | None = None
@@ -113,11 +130,29 @@ class Settings(BaseSettings):
         "telegram_webhook_url",
         "reranker_model",
         "model_cache_dir",
+        "llm_base_url",
+        "llm_model",
+        "llm_api_key",
         mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _check_llm_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must be an http:// or https:// URL (such as https://api.openai.com/v1)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _llm_needs_model(self) -> Settings:
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("NEWSBOT_LLM_MODEL must be set when NEWSBOT_LLM_BASE_URL is")
+        return self
 
 
 class SettingsError(Exception):

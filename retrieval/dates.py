@@ -254,6 +254,17 @@ def describe_age(evidence: date, reference: date) -> str:
     return f"{_span(days)} before"
 
 
+def age_note(newest: date, reference: date, min_days: int) -> str:
+    """The note that the newest evidence is ``min_days`` or more older than the reference date
+    ("As of June 17, 2024, 2 days before the question date (June 19, 2024)."), else ""."""
+    if (reference - newest).days < min_days:
+        return ""
+    return (
+        f"As of {format_date(newest)}, {describe_age(newest, reference)} "
+        f"the question date ({format_date(reference)})."
+    )
+
+
 def _span(days: int) -> str:
     if days < 14:
         return "1 day" if days == 1 else f"{days} days"

@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import ingest_callables, quiet_http_logs
+from bot.app import ingest_callables, make_answer_writer, quiet_http_logs
 from bot.settings import Settings
 from bot.telegram import callbacks, commands, freshness, inline, membership, questions
 from bot.telegram.answerer import AnswererLike, OffLoopAnswerer
@@ -36,6 +36,7 @@ from bot.telegram.ingester import Ingester
 from bot.telegram.limits import AccessPolicy, RateLimiter
 from bot.telegram.redaction import redact_in_logs
 from bot.telegram.services import SERVICES_KEY, Services
+from bot.telegram.streaming import OffLoopWriter
 from retrieval.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,8 @@ async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     found = app.bot_data[SERVICES_KEY]
     assert isinstance(found, Services)
     found.store.close()
+    if found.writer is not None:
+        found.writer.close()
 
 
 def schedule_polls(app: Application, minutes: float) -> None:  # type: ignore[type-arg]
@@ -127,6 +130,9 @@ def build_application(
         raise TelegramStartError("NEWSBOT_TELEGRAM_TOKEN is not set")
     quiet_http_logs()
     redact_in_logs(settings.telegram_token.get_secret_value())
+    if settings.llm_api_key is not None:
+        redact_in_logs(settings.llm_api_key.get_secret_value())
+    writer = make_answer_writer(settings)
     per_minute = settings.telegram_rate_limit_per_minute
     app = (
         ApplicationBuilder()
@@ -152,6 +158,7 @@ def build_application(
         inline_queries=RateLimiter(per_minute),
         max_question_length=settings.telegram_max_question_length,
         ingester=Ingester(*ingest_callables(settings)),
+        writer=OffLoopWriter(writer) if writer is not None else None,
     )
     add_handlers(app)
     if poll_feeds:

@@ -65,6 +65,10 @@ def _seconds(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} s"
 
 
+def _milliseconds(value: float | None) -> str:
+    return "n/a" if value is None else _seconds(value / 1000)
+
+
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Index size and usage figures, for admins."""
     message = update.effective_message
@@ -85,6 +89,12 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "Latency p50": _seconds(usage.latency_p50),
         "Latency p95": _seconds(usage.latency_p95),
     }
+    if found.writer is not None:
+        model = found.writer.figures()
+        figures["Model calls"] = str(model.calls)
+        figures["Model fallbacks"] = str(model.fallbacks)
+        figures["Model latency p50"] = _milliseconds(model.latency_p50_ms)
+        figures["Model latency p95"] = _milliseconds(model.latency_p95_ms)
     await reply_short(message, texts.usage_stats(figures))
 
 

@@ -19,6 +19,7 @@ from bot.telegram.routing import (
     strip_mention,
 )
 from bot.telegram.services import services
+from bot.telegram.streaming import StreamedReply
 from retrieval.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,11 @@ async def answer_question(
     question: str,
     parent: Exchange | None,
 ) -> None:
-    """Check limits, answer off the event loop while "typing…", reply, remember the exchange."""
+    """Check limits, answer off the event loop while "typing…", reply, remember the exchange.
+
+    With a language model configured, its checked sentences stream into the reply as they
+    pass the check; the reply ends as the final answer with its sources.
+    """
     message = update.effective_message
     if message is None:
         return
@@ -68,6 +73,7 @@ async def answer_question(
     started = time.perf_counter()
     thread_id = message.message_thread_id if message.is_topic_message else None
     history = found.store.context_for(parent) if parent else None
+    streamed = StreamedReply(message, found.writer.pacer) if found.writer else None
     async with keep_typing(context.bot, message.chat_id, thread_id):
         try:
             answer = await found.answerer.answer(question, context=history)
@@ -75,6 +81,8 @@ async def answer_question(
             log.error("answering failed: %s", exc)
             await reply_short(message, texts.INDEX_UNAVAILABLE)
             return
+        if found.writer is not None and streamed is not None:
+            answer = await found.writer.write(answer, streamed.update)
     exchange_id = found.store.record(
         message.chat_id,
         question,
@@ -83,7 +91,11 @@ async def answer_question(
         answered=answer.answered,
         parent_id=parent.id if parent else None,
     )
-    sent = await reply_html(message, render_answer(answer), feedback_keyboard(exchange_id))
+    parts, keyboard = render_answer(answer), feedback_keyboard(exchange_id)
+    if streamed is not None:
+        sent = await streamed.finish(parts, keyboard)
+    else:
+        sent = await reply_html(message, parts, keyboard)
     found.store.delivered(
         exchange_id,
         message.chat_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
 
@@ -11,12 +12,16 @@ from bot.telegram.conversations import ConversationStore
 from bot.telegram.ingester import Ingester
 from bot.telegram.limits import AccessPolicy, RateLimiter
 
+if TYPE_CHECKING:
+    from bot.telegram.streaming import OffLoopWriter
+
 SERVICES_KEY = "newsbot.services"
 
 
 @dataclass(frozen=True)
 class Services:
-    """The answerer, the conversation store, the access policy, the quotas and the ingester."""
+    """The answerer, the conversation store, the access policy, the quotas, the ingester and
+    the language-model writer (None unless one is configured)."""
 
     answerer: OffLoopAnswerer
     store: ConversationStore
@@ -25,6 +30,7 @@ class Services:
     inline_queries: RateLimiter
     max_question_length: int
     ingester: Ingester
+    writer: OffLoopWriter | None = None
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

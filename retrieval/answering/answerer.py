@@ -18,7 +18,7 @@ from retrieval.answering.search import Hit, SearchPlan, collapse_per_article, re
 from retrieval.answering.timeframe import question_window
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
-from retrieval.dates import describe_age, format_date
+from retrieval.dates import age_note
 from retrieval.embedding import Embedder
 from retrieval.sentences import content_words, keyword_terms, split_sentences
 from retrieval.storage import Storage, StoreReader
@@ -145,20 +145,7 @@ class Answerer:
             ranked = rerank(question, ranked, self.reranker, self.settings.rerank_top)
             hits = collapse_per_article(ranked, self.settings.per_article, top_k)
         timings["search_ms"] = (time.perf_counter() - mark) * 1000
-        results = tuple(
-            Result(
-                rank=rank,
-                passage_id=hit.passage.id,
-                url=hit.passage.article.url,
-                title=hit.passage.article.title,
-                source=hit.passage.article.source,
-                published=hit.passage.article.published,
-                score=round(hit.score, 4),
-                text=hit.passage.text,
-                also_reported_by=hit.also,
-            )
-            for rank, hit in enumerate(hits, start=1)
-        )
+        results = _results(hits)
         not_found = Answer(
             question=question,
             answered=False,
@@ -174,35 +161,42 @@ class Answerer:
             timings["total_ms"] = (time.perf_counter() - started) * 1000
             return not_found
         mark = time.perf_counter()
-        answer = self._compose(reader, question, query, ranked, results, reference, context)
+        evidence = self._evidence(ranked)
+        answer = self._compose(reader, question, query, evidence, results, reference, context)
         timings["compose_ms"] = (time.perf_counter() - mark) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
+        # Past the gate: a writer may answer from these passages even where compose did not.
+        drawn_from = _results(evidence)
         if answer is None:  # the chosen sentences do not bear on the question
-            return not_found
+            return replace(not_found, passed_gate=True, evidence=drawn_from)
+        answer = replace(answer, passed_gate=True, evidence=drawn_from)
         answer.timings.update(timings)
         return answer
+
+    def _evidence(self, ranked: list[Hit]) -> list[Hit]:
+        """The passages to answer from: the best ones before the per-article cap (the cap
+        keeps the result list diverse, but the answer may need a third paragraph of one
+        story)."""
+        best = ranked[0].score
+        return [
+            hit
+            for hit in ranked[: self.settings.evidence_passages]
+            if hit.similarity >= self.settings.threshold
+            and hit.score >= best - self.settings.evidence_margin
+        ] or [max(ranked, key=lambda hit: hit.similarity)]
 
     def _compose(
         self,
         reader: StoreReader,
         question: str,
         query: np.ndarray,
-        ranked: list[Hit],
+        evidence: list[Hit],
         results: tuple[Result, ...],
         reference: date,
         context: str | None,
     ) -> Answer | None:
-        """The answer from the best passages' best sentences, or None when they do not
+        """The answer from the evidence passages' best sentences, or None when they do not
         bear on the question."""
-        # Evidence comes from the best passages before the per-article cap: the cap keeps
-        # the result list diverse, but the answer may need a third paragraph of one story.
-        best = ranked[0].score
-        evidence = [
-            hit
-            for hit in ranked[: self.settings.evidence_passages]
-            if hit.similarity >= self.settings.threshold
-            and hit.score >= best - self.settings.evidence_margin
-        ] or [max(ranked, key=lambda hit: hit.similarity)]
         candidates = [
             Candidate(sentence, rank, position, hit.similarity, hit.boost)
             for rank, hit in enumerate(evidence)
@@ -228,12 +222,7 @@ class Answerer:
             chosen = [conflict[0]]
         text, citations = write_answer(chosen, evidence, conflict[1] if conflict else None)
         newest = max(c.published for c in citations)
-        note = ""
-        if (reference - newest).days >= self.settings.age_note_days:
-            note = (
-                f"As of {format_date(newest)}, {describe_age(newest, reference)} "
-                f"the question date ({format_date(reference)})."
-            )
+        note = age_note(newest, reference, self.settings.age_note_days)
         return Answer(
             question=question,
             answered=True,
@@ -264,6 +253,25 @@ class Answerer:
                 )
             parts.append(vectors)
         return np.vstack(parts) if parts else np.zeros((0, self.embedder.dimension), np.float32)
+
+
+def _results(hits: list[Hit]) -> tuple[Result, ...]:
+    """Hits as the ranked passages an answer lists."""
+    return tuple(
+        Result(
+            rank=rank,
+            passage_id=hit.passage.id,
+            url=hit.passage.article.url,
+            title=hit.passage.article.title,
+            source=hit.passage.article.source,
+            published=hit.passage.article.published,
+            score=round(hit.score, 4),
+            text=hit.passage.text,
+            also_reported_by=hit.also,
+            author=hit.passage.article.author,
+        )
+        for rank, hit in enumerate(hits, start=1)
+    )
 
 
 def _distinct_articles(hits: list[Hit], limit: int) -> tuple[ArticleSummary, ...]:

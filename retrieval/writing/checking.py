@@ -1,0 +1,158 @@
+"""Checking what the model wrote: each sentence against the sources it cites."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from retrieval.dates import format_date, resolve_relative_dates
+from retrieval.sentences import STOP_WORDS, content_words, split_sentences
+from retrieval.writing.prompt import NOT_IN_SOURCES, Source
+
+# Whether a sentence is supported by the passages it cites. The answer verifier's check
+# plugs in here; the hard rules of `grounding_problem` apply whatever check is used.
+SupportCheck = Callable[[str, Sequence[str]], bool]
+
+# Share of a sentence's content words that its cited passages must contain. At 0.6 every
+# sentence of the scripted good answers in tests/test_writing.py passes and a sentence that
+# adds one claim of two or three new words to a short statement does not.
+MIN_WORD_COVERAGE = 0.6
+
+_MARKERS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
+_PARTIAL_MARKERS = re.compile(r"[\s\[\]\d,]*")
+_LINK = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'\]\[)(]+|\b[a-z0-9-]+\.(?:com|org|net|io|ru)\b",
+                   re.IGNORECASE)  # fmt: skip
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z'’-]*")
+_WORD = re.compile(r"[a-z0-9]+")
+_MARKUP = re.compile(r"\*\*|__|`|^\s*(?:[-*•]|\d+\.)\s+", re.MULTILINE)
+# Sentences of an article that address the model ("ignore previous instructions…") are kept
+# in the prompt as quoted data but are no evidence: a reply that repeats them is not backed.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|rules|prompt)\b|"
+    r"\byou are now\b|\bsystem prompt\b|\bdeveloper mode\b|\bas an ai\b",
+    re.IGNORECASE,
+)
+_DECLINES = re.compile(
+    r"\b(?:sources?|articles?|reports?)\s+(?:do|does|did)\s+not\s+(?:say|answer|mention|state|"
+    r"contain|include|provide|specify)|\bno information\b|\bcannot answer\b|\bcan't answer\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A sentence that passed: its text (dates made absolute, no markers) and what it cites."""
+
+    text: str
+    cited: tuple[int, ...]
+
+
+def declines(reply: str) -> bool:
+    """Whether the model says the sources do not answer the question."""
+    if NOT_IN_SOURCES.lower() in reply.lower():
+        return True
+    return bool(_DECLINES.search(reply)) and not _MARKERS.search(reply)
+
+
+def split_reply(reply: str, *, final: bool = True) -> list[str]:
+    """The reply's sentences, each with the ``[n]`` markers that follow it.
+
+    With ``final`` false (text still arriving), the last sentence is left out: more of it,
+    or its markers, may be on the way.
+    """
+    pieces: list[str] = []
+    for line in _MARKUP.sub("", reply).splitlines():
+        for piece in split_sentences(line):
+            lead = _LEADING_MARKERS.match(piece)
+            if lead and pieces:  # "… 2024. [1] Then …": the marker belongs to the sentence before
+                pieces[-1] += " " + lead.group(0).strip()
+                piece = piece[lead.end() :].strip()
+            if piece:
+                pieces.append(piece)
+    if final:
+        return pieces
+    # "… 2024. [" : the markers of the sentence before may still be arriving.
+    return pieces[:-2] if pieces and _PARTIAL_MARKERS.fullmatch(pieces[-1]) else pieces[:-1]
+
+
+def check_sentence(
+    sentence: str, sources: Mapping[int, Source], support: SupportCheck
+) -> Checked | str:
+    """The sentence as it may be shown, or why it is dropped."""
+    numbers = [int(n) for group in _MARKERS.findall(sentence) for n in re.split(r"\s*,\s*", group)]
+    cited = tuple(dict.fromkeys(n for n in numbers if n in sources))
+    if not cited:
+        return "cites no source" if not numbers else "cites a source that does not exist"
+    text = _MARKERS.sub("", sentence).strip()
+    cited_sources = [sources[n] for n in cited]
+    text = resolve_relative_dates(text, cited_sources[0].article.published)
+    problem = grounding_problem(text, cited_sources)
+    if problem:
+        return problem
+    if not support(text, [evidence_text(source) for source in cited_sources]):
+        return "not supported by the sources it cites"
+    return Checked(text, cited)
+
+
+def evidence_text(source: Source) -> str:
+    """What a sentence citing ``source`` may draw on: its passages with relative dates
+    written out as the extractive answers write them, less any sentence addressed to the
+    model."""
+    published = source.article.published
+    sentences = (s for passage in source.passages for s in split_sentences(passage))
+    return " ".join(
+        resolve_relative_dates(s, published) for s in sentences if not _INSTRUCTION.search(s)
+    )
+
+
+def grounding_problem(sentence: str, cited: Sequence[Source]) -> str | None:
+    """The first link, or number, date or name its cited sources lack, in ``sentence``.
+
+    Links are never shown in the text, even ones a source contains: the prompt asks for
+    none, and the citations carry the sources' own addresses.
+    """
+    link = _LINK.search(sentence)
+    if link:
+        return f"a link in the text ({link.group(0)})"
+    evidence = " ".join(_label(source) + " " + evidence_text(source) for source in cited)
+    lowered = evidence.lower()
+    known = {n.replace(",", "") for n in _NUMBER.findall(evidence)}
+    for number in _NUMBER.findall(sentence):
+        if number.replace(",", "") not in known:
+            return f"a number the sources do not contain ({number})"
+    words = set(_WORD.findall(lowered))
+    for match in _CAPITALISED.finditer(sentence):
+        name = match.group(0).rstrip("'’").removesuffix("'s").removesuffix("’s")
+        if match.start() == 0 or name.lower() in STOP_WORDS:
+            continue  # the first word is capitalised whatever it is
+        if not _known_name(name.lower(), words, lowered):
+            return f"a name the sources do not contain ({name})"
+    return None
+
+
+def word_support(sentence: str, passages: Sequence[str]) -> bool:
+    """Whether the passages contain most of the sentence's content words (the stand-in
+    support check until the answer verifier is wired in)."""
+    wanted = {w for w in content_words(sentence) if not w.isdigit()}
+    if not wanted:
+        return False
+    found = content_words(" ".join(passages))
+    return len(wanted & found) / len(wanted) >= MIN_WORD_COVERAGE
+
+
+def _label(source: Source) -> str:
+    """The title, outlet and date the prompt shows for ``source``."""
+    article = source.article
+    return f"{article.title} {article.source} {format_date(article.published)}"
+
+
+def _known_name(name: str, words: set[str], evidence: str) -> bool:
+    """A name is known when the evidence has it, or a word it derives from ("Korean" from
+    "Korea", "Vietnamese" from "Vietnam")."""
+    if name in words:
+        return True
+    stem = name[: max(4, len(name) - 3)]
+    return re.search(rf"\b{re.escape(stem)}", evidence) is not None

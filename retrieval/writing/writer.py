@@ -1,0 +1,223 @@
+"""The written answer: one model call per question, every sentence checked, else extractive."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Protocol
+
+from retrieval.answer import Answer, Citation, Question
+from retrieval.articles import ArticleSummary
+from retrieval.dates import age_note
+from retrieval.writing.checking import (
+    Checked,
+    SupportCheck,
+    check_sentence,
+    declines,
+    split_reply,
+    word_support,
+)
+from retrieval.writing.client import ChatClient, ModelError
+from retrieval.writing.prompt import Source, build_messages, gather_sources
+from retrieval.writing.usage import FailureLog, ModelUsage
+
+log = logging.getLogger(__name__)
+
+# Called with the checked text so far (``[n]`` markers numbered as in the final answer).
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class WritingSettings:
+    """How much of the sources the prompt may carry and how old evidence must be to say so."""
+
+    prompt_token_budget: int = 3000
+    age_note_days: int = 2
+
+
+class AnswerWriter:
+    """Rewrites gated extractive answers with a language model; safe to share between threads."""
+
+    def __init__(
+        self,
+        client: ChatClient,
+        settings: WritingSettings | None = None,
+        support: SupportCheck = word_support,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.settings = settings or WritingSettings()
+        self.support = support
+        self.usage = ModelUsage()
+        self._failures = FailureLog(log, clock)
+
+    def write(self, extractive: Answer, on_progress: Progress | None = None) -> Answer:
+        """The model's checked answer when a sentence of it survives the check; otherwise
+        ``extractive`` (with how the model fared). Questions the gate declined cost no call."""
+        if not extractive.passed_gate or not extractive.results:
+            return extractive
+        messages, sources = build_messages(
+            extractive.question,
+            extractive.as_of_query,
+            gather_sources(extractive),
+            self.settings.prompt_token_budget,
+        )
+        draft = _Draft({source.n: source for source in sources}, self.support, on_progress)
+        started = time.perf_counter()
+        try:
+            for piece in self.client.chat(messages):
+                draft.add(piece)
+            draft.finish()
+        except ModelError as exc:
+            elapsed = (time.perf_counter() - started) * 1000
+            self.usage.record(elapsed, fell_back=True)
+            self._failures.failed(str(exc))
+            return replace(extractive, llm_ms=round(elapsed, 1))
+        elapsed = (time.perf_counter() - started) * 1000
+        if draft.declined or not draft.kept:
+            self.usage.record(elapsed, fell_back=True)
+            return replace(extractive, dropped_sentences=draft.dropped, llm_ms=round(elapsed, 1))
+        self.usage.record(elapsed, fell_back=False)
+        text, citations = draft.render()
+        newest = max(c.published for c in citations)
+        return replace(
+            extractive,
+            answered=True,
+            text=text,
+            citations=citations,
+            as_of=newest,
+            age_note=age_note(newest, extractive.as_of_query, self.settings.age_note_days),
+            closest=(),
+            answer_mode="llm",
+            dropped_sentences=draft.dropped,
+            llm_ms=round(elapsed, 1),
+        )
+
+
+class _Draft:
+    """The reply as it arrives: sentences checked as soon as they are complete."""
+
+    def __init__(
+        self, sources: dict[int, Source], support: SupportCheck, on_progress: Progress | None
+    ) -> None:
+        self.sources = sources
+        self.support = support
+        self.on_progress = on_progress
+        self.reply = ""
+        self.seen = 0
+        self.kept: list[Checked] = []
+        self.dropped = 0
+        self.declined = False
+
+    def add(self, piece: str) -> None:
+        """Take more of the reply; check the sentences it completes."""
+        self.reply += piece
+        self._check(split_reply(self.reply, final=False))
+
+    def finish(self) -> None:
+        """The reply is complete: check its last sentence."""
+        self.declined = declines(self.reply)
+        if not self.declined:
+            self._check(split_reply(self.reply))
+
+    def _check(self, sentences: list[str]) -> None:
+        fresh = sentences[self.seen :]
+        self.seen = max(self.seen, len(sentences))
+        kept_before = len(self.kept)
+        for sentence in fresh:
+            outcome = check_sentence(sentence, self.sources, self.support)
+            if isinstance(outcome, Checked):
+                self.kept.append(outcome)
+            else:
+                self.dropped += 1
+                log.debug("dropped a model sentence: %s", outcome)
+        if self.on_progress is not None and len(self.kept) > kept_before:
+            self.on_progress(self.render()[0])
+
+    def render(self) -> tuple[str, tuple[Citation, ...]]:
+        """The kept sentences with their sources renumbered in the order of first use."""
+        numbers: dict[int, int] = {}
+        for checked in self.kept:
+            for n in checked.cited:
+                numbers.setdefault(n, len(numbers) + 1)
+        text = " ".join(
+            f"{c.text} " + "".join(f"[{numbers[n]}]" for n in c.cited) for c in self.kept
+        )
+        citations = tuple(_citation(numbers[n], self.sources[n]) for n in numbers)
+        return text, citations
+
+
+def _citation(n: int, source: Source) -> Citation:
+    article: ArticleSummary = source.article
+    return Citation(
+        n=n,
+        url=article.url,
+        title=article.title,
+        source=article.source,
+        published=article.published,
+        quote=source.text,
+        author=article.author,
+        also_reported_by=source.also_reported_by,
+    )
+
+
+class ExtractiveAnswerer(Protocol):
+    """What the writing answerer needs of the answerer it wraps."""
+
+    def answer(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        as_of: date | None = None,
+        context: str | None = None,
+    ) -> Answer:
+        """Answer one question."""
+        ...
+
+    def answer_many(self, questions: Sequence[Question]) -> list[Answer]:
+        """Answer several questions, in order."""
+        ...
+
+    def list_articles(self) -> list[ArticleSummary]:
+        """Every indexed article, newest first."""
+        ...
+
+    def stats(self) -> dict[str, int]:
+        """Index size."""
+        ...
+
+
+class WritingAnswerer:
+    """An answerer whose answers the writer rewrites; the same interface as the answerer."""
+
+    def __init__(self, answerer: ExtractiveAnswerer, writer: AnswerWriter) -> None:
+        self.answerer = answerer
+        self.writer = writer
+
+    def answer(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        as_of: date | None = None,
+        context: str | None = None,
+    ) -> Answer:
+        """The extractive answer, rewritten by the model when that passes the check."""
+        found = self.answerer.answer(question, top_k=top_k, as_of=as_of, context=context)
+        return self.writer.write(found)
+
+    def answer_many(self, questions: Sequence[Question]) -> list[Answer]:
+        """Answers to several questions, retrieved in one batch and written one by one."""
+        return [self.writer.write(found) for found in self.answerer.answer_many(questions)]
+
+    def list_articles(self) -> list[ArticleSummary]:
+        """Every indexed article, newest first."""
+        return self.answerer.list_articles()
+
+    def stats(self) -> dict[str, int]:
+        """Index size."""
+        return self.answerer.stats()
