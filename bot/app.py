@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings
-from retrieval.embedding import Embedder, SentenceTransformerEmbedder
+from retrieval.embedding import Embedder, SentenceTransformerEmbedder, model_languages
 from retrieval.index import EmbeddedStorage, IndexPolicy, IndexSpec
 from retrieval.writing import (
     AnswerWriter,
@@ -94,6 +94,15 @@ def source_limits(settings: Settings) -> SourceLimits:
         paragraphs=settings.article_max_paragraphs,
         characters=settings.article_max_chars,
     )
+
+
+def answer_languages(settings: Settings) -> tuple[str, ...] | None:
+    """The languages questions may be asked in: NEWSBOT_EMBEDDING_LANGUAGES, else the
+    configured model's; None (no check) for `any` or a model newsbot does not know."""
+    if settings.embedding_languages:
+        languages = tuple(code.lower() for code in settings.embedding_languages)
+        return None if "any" in languages else languages
+    return model_languages(settings.embedding_model)
 
 
 def default_model_cache() -> Path:

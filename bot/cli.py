@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -10,13 +11,15 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import TOP_K_MAX, TOP_K_MIN, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from retrieval.answering import Answerer
     from retrieval.writing import WritingAnswerer
 
 DEFAULT_SEEDS = Path("seeds")
+# Commands that write into the data directory (`feeds list` only reads, but is rare).
+WRITING_COMMANDS = {"index", "add", "remove", "feeds", "telegram", "run"}
 
 
 def _iso_day(text: str) -> date:
@@ -27,6 +30,17 @@ def _iso_day(text: str) -> date:
         return parse_iso_day(text)
     except InvalidDateError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _top_k(text: str) -> int:
+    """--top-k: the range NEWSBOT_TOP_K accepts."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not TOP_K_MIN <= value <= TOP_K_MAX:
+        raise argparse.ArgumentTypeError(f"must be from {TOP_K_MIN} to {TOP_K_MAX}, not {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question ('-' reads one per line from stdin)")
     ask.add_argument("question", nargs="+", metavar="QUESTION")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
-    ask.add_argument("--top-k", type=int, metavar="N", help="retrieved passages to report")
+    ask.add_argument("--top-k", type=_top_k, metavar="N", help="retrieved passages to report")
     ask.add_argument(
         "--as-of",
         type=_iso_day,
@@ -97,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "eval", help="measure retrieval and answer quality on a QA set (see docs/quality.md)"
     )
     evaluation.add_argument("dataset", type=Path, metavar="DATASET")
-    evaluation.add_argument("--top-k", type=int, default=10, metavar="N")
+    evaluation.add_argument("--top-k", type=_top_k, default=10, metavar="N")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
     evaluation.add_argument(
         "--unanswerable",
@@ -123,6 +137,9 @@ def main(
     """Run the command line; returns the exit code."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    if isinstance(stdin, io.TextIOWrapper):
+        # A bad byte must reject its own line, not end the loop that reads the rest.
+        stdin.reconfigure(errors="surrogateescape")
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help(stdout)
@@ -133,11 +150,17 @@ def main(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from bot.app import configure_logging
+    from bot.settings import require_writable
     from retrieval.errors import NewsbotError
 
     configure_logging(settings)
     try:
+        if args.command in WRITING_COMMANDS:
+            require_writable(settings.data_dir, "NEWSBOT_DATA_DIR")
         return _dispatch(args, settings, stdin, stdout)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except NewsbotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -147,7 +170,7 @@ def main(
 
 def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     from bot import library
-    from bot.app import make_answerer, with_writer
+    from bot.app import answer_languages, make_answerer, with_writer
 
     if args.command == "index":
         return library.index_command(settings, args.paths or [DEFAULT_SEEDS], args.existing)
@@ -194,18 +217,22 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
     if args.command == "console":
         from bot.console import Console
 
-        return Console(answerer, stdin, stdout, verbose=args.verbose, as_of=args.as_of).run()
-    return ask_command(answerer, args, stdin, stdout)
+        return Console(answerer, stdin, stdout, verbose=args.verbose, as_of=args.as_of,
+                       languages=answer_languages(settings)).run()  # fmt: skip
+    return ask_command(answerer, args, stdin, stdout, answer_languages(settings))
 
 
 def ask_command(
-    answerer: Answerer | WritingAnswerer, args: argparse.Namespace, stdin: TextIO, stdout: TextIO
+    answerer: Answerer | WritingAnswerer,
+    args: argparse.Namespace,
+    stdin: TextIO,
+    stdout: TextIO,
+    languages: tuple[str, ...] | None = None,
 ) -> int:
     """Answer the question, or each stdin line when the question is '-'."""
     from bot.console import question_problem
     from bot.formatting import answer_json, render_text
     from retrieval.dates import parse_iso_day
-    from retrieval.errors import InvalidDateError
 
     question = " ".join(args.question)
     lines = (line.rstrip("\n") for line in stdin) if question == "-" else iter([question])
@@ -217,9 +244,9 @@ def ask_command(
         try:
             if question == "-" and line.lstrip().startswith("{"):
                 text, as_of = _question_object(line, args.as_of, parse_iso_day)
-            problem = question_problem(text)
-        except (ValueError, InvalidDateError) as exc:
-            problem = str(exc)
+            problem = question_problem(text, languages)
+        except (ValueError, RecursionError) as exc:  # InvalidDateError is a ValueError
+            problem = str(exc) if isinstance(exc, ValueError) else "the JSON is nested too deeply"
         if problem:
             status = 1
             _report(stdout, args.json, text, problem)
@@ -236,14 +263,19 @@ def _question_object(line: str, default: date | None, parse: object) -> tuple[st
     if not isinstance(record, dict) or not isinstance(record.get("question"), str):
         raise ValueError('a JSON line needs a "question" string')
     as_of = record.get("as_of")
+    if as_of is not None and not isinstance(as_of, str):
+        raise ValueError('"as_of" must be a date string, "YYYY-MM-DD"')
     return record["question"], parse(as_of) if as_of else default  # type: ignore[operator]
 
 
 def _report(stdout: TextIO, as_json: bool, question: str, problem: str) -> None:
+    from bot.console import printable
+
     if as_json:
-        stdout.write(json.dumps({"question": question, "error": problem}) + "\n")
+        record = {"question": printable(question), "error": printable(problem)}
+        stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
-        stdout.write(f"error: {problem}\n\n")
+        stdout.write(f"error: {printable(problem)}\n\n")
     stdout.flush()
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from datetime import date
 from typing import Protocol, TextIO
 
 from bot.formatting import render_sources, render_text
 from retrieval.answer import Answer
+from retrieval.answering import language_problem
 from retrieval.articles import ArticleSummary
 
 MAX_QUESTION_CHARS = 1000
+# Undecodable input bytes (read with errors="surrogateescape") and lone surrogates.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 HELP = """Ask a question about the indexed news, for example:
   When is Putin visiting Pyongyang?
@@ -32,8 +37,10 @@ class AnswererLike(Protocol):
         ...
 
 
-def question_problem(question: str) -> str | None:
+def question_problem(question: str, languages: Collection[str] | None = None) -> str | None:
     """Why a question cannot be asked as it is, or None when it can."""
+    if _SURROGATE.search(question):
+        return "the question is not valid UTF-8 text"
     if not question.strip():
         return "the question is empty"
     if len(question) > MAX_QUESTION_CHARS:
@@ -41,7 +48,12 @@ def question_problem(question: str) -> str | None:
             f"the question is too long ({len(question)} characters; "
             f"at most {MAX_QUESTION_CHARS}): ask it more briefly"
         )
-    return None
+    return language_problem(question, languages)
+
+
+def printable(text: str) -> str:
+    """``text`` with undecodable bytes and lone surrogates shown as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class Console:
@@ -55,8 +67,10 @@ class Console:
         *,
         verbose: bool = False,
         as_of: date | None = None,
+        languages: Collection[str] | None = None,
     ) -> None:
         self.answerer = answerer
+        self.languages = languages
         self.stdin = stdin
         self.stdout = stdout
         self.verbose = verbose
@@ -87,8 +101,8 @@ class Console:
             return True
         if line.startswith(":"):
             return self.command(line[1:].strip().lower())
-        if problem := question_problem(line):
-            self.say(f"Sorry, {problem}.")
+        if problem := question_problem(line, self.languages):
+            self.say(f"Sorry, {problem.rstrip('.')}.")
             return True
         self.say(render_text(self.answerer.answer(line, as_of=self.as_of), verbose=self.verbose))
         return True

@@ -126,13 +126,20 @@ def list_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
 
 def stats_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
     """Print what the index holds and how big it is."""
+    from retrieval.errors import IndexMismatchError
     from retrieval.index import current_generation, read_manifest
     from retrieval.sources import load_feeds
 
     name = current_generation(settings.data_dir)
     store = _open_store(settings)
     directory = settings.data_dir / str(name)
-    manifest = read_manifest(directory)
+    try:
+        manifest = read_manifest(directory)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexMismatchError(
+            f"the manifest in {directory} is unreadable ({exc}): the index is damaged;"
+            " `newsbot index --existing` rebuilds it from its articles"
+        ) from None
     stats = {
         **store.counts(),
         "other_urls": store.alias_count(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,6 +20,8 @@ from retrieval.answering import METHODS
 from retrieval.embedding import DEFAULT_MODEL
 from retrieval.index import FLAT_MAX_PASSAGES, INDEX_TYPES, IVF_NPROBE
 
+TOP_K_MIN, TOP_K_MAX = 1, 100
+
 IdList = Annotated[tuple[int, ...], NoDecode]
 StrList = Annotated[tuple[str, ...], NoDecode]
 
@@ -34,8 +37,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     embedding_model: str = DEFAULT_MODEL
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    embedding_languages: StrList = ()
     model_cache_dir: Path | None = None
-    top_k: int = Field(5, ge=1, le=100)
+    top_k: int = Field(5, ge=TOP_K_MIN, le=TOP_K_MAX)
     retrieval_method: str = "hybrid"  # one of METHODS
     keyword_weight: float = Field(0.3, ge=0.0, le=5.0)
     evidence_threshold: float = Field(0.40, ge=-1.0, le=1.0)
@@ -81,6 +85,7 @@ class Settings(BaseSettings):
     telegram_allowed_user_ids: IdList = ()
     telegram_admin_user_ids: IdList = ()
     telegram_rate_limit_per_minute: int = Field(10, ge=1)
+    telegram_browse_limit_per_minute: int = Field(30, ge=1)
     telegram_max_question_length: int = Field(500, ge=10, le=4000)
     telegram_webhook_url: str | None = None
     telegram_webhook_listen: str = "127.0.0.1"
@@ -100,10 +105,25 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in value.replace(",", " ").split())
         return value
 
-    @field_validator("feeds", mode="before")
+    @field_validator("data_dir", mode="before")
     @classmethod
-    def _split_urls(cls, value: object) -> object:
-        """Accept "https://a/rss, https://b/atom" as well as a list."""
+    def _data_dir_given(cls, value: object) -> object:
+        """An empty value would mean the working directory."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: unset it for the default (data) or name a directory")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_is_a_directory(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a directory")
+        return value
+
+    @field_validator("feeds", "embedding_languages", mode="before")
+    @classmethod
+    def _split_words(cls, value: object) -> object:
+        """Accept "https://a/rss, https://b/atom" (or "en, de") as well as a list."""
         if isinstance(value, str):
             return tuple(value.replace(",", " ").split())
         return value
@@ -169,3 +189,16 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
             name = "NEWSBOT_" + str(error["loc"][0]).upper() if error["loc"] else "settings"
             problems.append(f"{name}: {error['msg']}")
         raise SettingsError("invalid setting: " + "; ".join(problems)) from None
+
+
+def require_writable(directory: Path, setting: str) -> None:
+    """Create ``directory`` if needed and check a file can be written in it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SettingsError(
+            f"{setting}={directory} is not a writable directory: {reason}"
+        ) from None

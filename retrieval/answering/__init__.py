@@ -7,8 +7,8 @@ answer (``compose``), notices reports that disagree (``conflicts``) and writes t
 its citations (``citations``). It reads the index only through the ``retrieval.storage``
 protocols, so any storage backend serves it.
 
-The retrieval methods load at once (the settings check against them); the rest loads when
-first named.
+The retrieval methods and the language check load at once (the settings check against the
+methods; the front-ends check every question's language); the rest loads when first named.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from retrieval.answering.fusion import METHODS
+from retrieval.answering.languages import Detected, detect, language_problem
 
 if TYPE_CHECKING:
     from retrieval.answering.answerer import Answerer, AnswerSettings
@@ -39,4 +40,14 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["METHODS", "AnswerSettings", "Answerer", "CrossEncoderReranker", "Hit", "Reranker"]
+__all__ = [
+    "METHODS",
+    "AnswerSettings",
+    "Answerer",
+    "CrossEncoderReranker",
+    "Detected",
+    "Hit",
+    "Reranker",
+    "detect",
+    "language_problem",
+]

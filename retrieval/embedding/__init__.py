@@ -21,6 +21,7 @@ from retrieval.embedding.model import (
     TokenVectors,
     bundled_model_path,
     locate_model,
+    model_languages,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ __all__ = [
     "TokenVectors",
     "bundled_model_path",
     "locate_model",
+    "model_languages",
     "normalise",
     "pool",
     "sentence_spans",

@@ -13,6 +13,9 @@ from retrieval.errors import ModelLoadError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+# The languages (ISO 639-1) each known model was trained on: all-MiniLM-L6-v2 saw English
+# text only. A model not listed here is not checked.
+MODEL_LANGUAGES: dict[str, tuple[str, ...]] = dict.fromkeys(_BUNDLED_NAMES, ("en",))
 
 
 # A text's token embeddings (float32, one row per token, special tokens included) and the
@@ -43,6 +46,11 @@ class Embedder(Protocol):
         """Per text, the un-pooled token embeddings and each token's character span; the
         normalised mean of the rows is the text's ``encode`` vector."""
         ...
+
+
+def model_languages(name: str) -> tuple[str, ...] | None:
+    """The languages model ``name`` reads, or None when newsbot does not know them."""
+    return MODEL_LANGUAGES.get(name)
 
 
 def bundled_model_path() -> Path | None:

@@ -76,11 +76,18 @@ def forget_export(path: Path) -> None:
 
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Have ``write`` fill a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ModelLoadError(
+            f"cannot write the model's ONNX export into {path.parent} "
+            f"({exc.strerror or type(exc).__name__}): set NEWSBOT_MODEL_CACHE_DIR to a "
+            "writable directory, or NEWSBOT_EMBEDDING_BACKEND=torch"
+        ) from None
     for stale in path.parent.glob(".*.tmp"):
         if time.time() - stale.stat().st_mtime > STALE_TEMP_SECONDS:
             stale.unlink(missing_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     temporary = Path(name)
     try:
