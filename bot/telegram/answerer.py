@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
 from retrieval.answer import Answer, Question
 from retrieval.articles import ArticleSummary
+
+# /start, /sources and inline headlines read the article list from a copy at most this old,
+# not from the store each time (this process's ingests refresh it at once).
+ARTICLES_MAX_AGE = 30.0
 
 
 class AnswererLike(Protocol):
@@ -59,6 +64,9 @@ class OffLoopAnswerer:
         self._pending: list[tuple[Question, asyncio.Future[Answer]]] = []
         self._collector: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._articles: list[ArticleSummary] | None = None
+        self._articles_read = 0.0
+        self._articles_lock = asyncio.Lock()
 
     async def answer(self, question: str, *, context: str | None = None) -> Answer:
         """Answer once this question's batch has been through the answerer."""
@@ -114,8 +122,17 @@ class OffLoopAnswerer:
         return outcomes
 
     async def list_articles(self) -> list[ArticleSummary]:
-        """Every indexed article, newest first."""
-        return await asyncio.to_thread(self._answerer.list_articles)
+        """Every indexed article, newest first, read at most ARTICLES_MAX_AGE seconds ago."""
+        async with self._articles_lock:  # callers arriving together share one read
+            now = time.monotonic()
+            if self._articles is None or now - self._articles_read > ARTICLES_MAX_AGE:
+                self._articles = await asyncio.to_thread(self._answerer.list_articles)
+                self._articles_read = now
+            return self._articles
+
+    def forget_articles(self) -> None:
+        """Read the article list afresh next time (the index has just changed)."""
+        self._articles = None
 
     async def stats(self) -> dict[str, int]:
         """Index size."""

@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import ingest_callables, make_answer_writer, quiet_http_logs
+from bot.app import answer_languages, ingest_callables, make_answer_writer, quiet_http_logs
 from bot.settings import Settings
 from bot.telegram import callbacks, commands, freshness, inline, membership, questions
 from bot.telegram.answerer import AnswererLike, OffLoopAnswerer
@@ -80,8 +80,10 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     )
     app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, questions.not_text))
     app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, questions.group_text))
-    app.add_handler(CallbackQueryHandler(callbacks.feedback, pattern=r"^fb:\d+:-?1$"))
-    app.add_handler(CallbackQueryHandler(callbacks.sources_page, pattern=r"^src:\d+$"))
+    # Bounded ids: the exchange id must fit SQLite's 64-bit integers.
+    app.add_handler(CallbackQueryHandler(callbacks.feedback, pattern=r"^fb:\d{1,18}:-?1$"))
+    app.add_handler(CallbackQueryHandler(callbacks.sources_page, pattern=r"^src:\d{1,6}$"))
+    app.add_handler(CallbackQueryHandler(callbacks.stale_button))
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_handler(ChatMemberHandler(membership.joined_group, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(report_error)
@@ -159,6 +161,8 @@ def build_application(
         max_question_length=settings.telegram_max_question_length,
         ingester=Ingester(*ingest_callables(settings)),
         writer=OffLoopWriter(writer) if writer is not None else None,
+        browsing=RateLimiter(settings.telegram_browse_limit_per_minute),
+        languages=answer_languages(settings),
     )
     add_handlers(app)
     if poll_feeds:

@@ -26,11 +26,17 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _, exchange_id, vote_text = query.data.split(":")
     vote = 1 if int(vote_text) > 0 else -1
     store = services(context).store
-    exchange = store.get(int(exchange_id))
-    if exchange is None:
+    # The buttons rate the answer in the message they sit under: data naming another
+    # exchange, or a message that is not one of the answers, is not taken at its word.
+    message = query.message
+    exchange = store.find(message.chat.id, message.message_id) if message else None
+    if exchange is None or exchange.id != int(exchange_id):
         await query.answer(texts.FEEDBACK_EXPIRED)
         return
-    store.add_feedback(exchange, update.effective_user.id if update.effective_user else None, vote)
+    if exchange.user_id is not None and exchange.user_id != query.from_user.id:
+        await query.answer(texts.FEEDBACK_NOT_YOURS)
+        return
+    store.add_feedback(exchange, query.from_user.id, vote)
     await query.answer(texts.FEEDBACK_THANKS)
     try:
         await query.edit_message_reply_markup(feedback_keyboard(exchange.id, vote))
@@ -44,6 +50,9 @@ async def sources_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     if query is None or query.data is None:
         return
+    if wait := services(context).browsing.acquire(query.from_user.id):
+        await query.answer(texts.slow_down(wait))
+        return
     await query.answer()
     pages = await source_pages(context)
     page = min(max(int(query.data.split(":")[1]), 0), len(pages) - 1)
@@ -56,3 +65,9 @@ async def sources_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
     except BadRequest as exc:
         log.debug("sources page not updated: %s", exc)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other button data (an old keyboard, or forged): stop the spinner, say so."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.BUTTON_EXPIRED)

@@ -21,10 +21,23 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         sees_all = bool(context.bot.bot.can_read_all_group_messages)
         await reply_short(message, texts.group_intro(context.bot.username, sees_all))
         return
+    if not await _may_browse(update, context):
+        return
     articles = await services(context).answerer.list_articles()
     user = update.effective_user
     text = texts.welcome(user.first_name if user else None, texts.example_questions(articles))
     await reply_short(message, text)
+
+
+async def _may_browse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Count a /start or /sources against the user's quota; over it, ask them to wait."""
+    message = update.effective_message
+    user_id = update.effective_user.id if update.effective_user else None
+    key = user_id if user_id is not None else (message.chat_id if message else 0)
+    wait = services(context).browsing.acquire(key)
+    if wait and message is not None:
+        await reply_short(message, texts.slow_down(wait))
+    return not wait
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,7 +68,7 @@ async def source_pages(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the indexed articles, newest first, one page at a time."""
     message = update.effective_message
-    if message is None:
+    if message is None or not await _may_browse(update, context):
         return
     pages = await source_pages(context)
     await reply_html(message, pages[:1], sources_keyboard(0, len(pages)))

@@ -22,7 +22,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchanges (
     id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, parent_id INTEGER,
     question TEXT NOT NULL, answer TEXT NOT NULL, cited_urls TEXT NOT NULL,
-    answered INTEGER NOT NULL, latency REAL, created REAL NOT NULL);
+    answered INTEGER NOT NULL, latency REAL, created REAL NOT NULL, user_id INTEGER);
 CREATE INDEX IF NOT EXISTS exchanges_by_chat ON exchanges (chat_id, id);
 CREATE TABLE IF NOT EXISTS bot_messages (
     chat_id INTEGER NOT NULL, message_id INTEGER NOT NULL, exchange_id INTEGER NOT NULL,
@@ -47,6 +47,7 @@ class Exchange:
     cited_urls: tuple[str, ...]
     answered: bool
     created: float
+    user_id: int | None = None  # who asked; None in stores from before it was kept
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class ConversationStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(exchanges)")}
+        if "user_id" not in columns:  # a store written before feedback was tied to the asker
+            self._db.execute("ALTER TABLE exchanges ADD COLUMN user_id INTEGER")
         self._max_age = max_age
         self._max_per_chat = max_per_chat
         self._clock = clock
@@ -93,13 +97,14 @@ class ConversationStore:
         cited_urls: Sequence[str],
         answered: bool,
         parent_id: int | None,
+        user_id: int | None = None,
     ) -> int:
         """Store one answered question and count it; return the exchange id."""
         with self._db:
             self._db.execute("BEGIN")
             cursor = self._db.execute(
                 "INSERT INTO exchanges (chat_id, parent_id, question, answer, cited_urls,"
-                " answered, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " answered, created, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     chat_id,
                     parent_id,
@@ -108,6 +113,7 @@ class ConversationStore:
                     json.dumps(list(cited_urls)),
                     int(answered),
                     self._clock(),
+                    user_id,
                 ),
             )
             exchange_id = int(cursor.lastrowid or 0)
@@ -141,8 +147,8 @@ class ConversationStore:
     def get(self, exchange_id: int) -> Exchange | None:
         """The exchange with this id, unless it has aged out."""
         row = self._db.execute(
-            "SELECT id, chat_id, parent_id, question, answer, cited_urls, answered, created"
-            " FROM exchanges WHERE id = ? AND created >= ?",
+            "SELECT id, chat_id, parent_id, question, answer, cited_urls, answered, created,"
+            " user_id FROM exchanges WHERE id = ? AND created >= ?",
             (exchange_id, self._clock() - self._max_age),
         ).fetchone()
         if row is None:
@@ -156,6 +162,7 @@ class ConversationStore:
             tuple(json.loads(row[5])),
             bool(row[6]),
             row[7],
+            row[8],
         )
 
     def find(self, chat_id: int, message_id: int) -> Exchange | None:

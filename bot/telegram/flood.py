@@ -7,7 +7,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError
+import httpx
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
@@ -16,11 +17,30 @@ NETWORK_RETRIES = 3
 RETRY_AFTER_RETRIES = 3
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
+# Calls that make something new in a chat: sent twice, the user sees it twice.
+NOT_REPEATABLE_PREFIXES = ("send", "forward", "copy")
+# Failures that happened before the request left this machine, or that Telegram answered.
+_NOT_SENT = (TelegramError, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def may_have_arrived(error: NetworkError) -> bool:
+    """Whether Telegram may have carried out a request that failed with ``error``: a read
+    or write timeout or a dropped connection may come after it did; a refused connection,
+    a connection pool timeout or an error status from Telegram come before."""
+    cause = error.__cause__
+    return cause is not None and not isinstance(cause, _NOT_SENT)
+
+
+def safe_to_repeat(endpoint: str, error: NetworkError) -> bool:
+    """Whether to send a failed request again: never a send that may have arrived."""
+    return not (endpoint.startswith(NOT_REPEATABLE_PREFIXES) and may_have_arrived(error))
 
 
 class FloodControl(AIORateLimiter):
     """Telegram's rate limits with `RetryAfter` retries, and retries of transient network errors.
 
+    A message whose request timed out after it was sent may have been delivered (PTB's
+    `TimedOut` is a `NetworkError`), so sends are repeated only when they cannot have been.
     Chat actions bypass the limiter: they are best-effort hints, and throttling them would
     delay the answers they announce.
     """
@@ -50,6 +70,10 @@ class FloodControl(AIORateLimiter):
             except BadRequest:
                 raise
             except NetworkError as exc:
+                if not safe_to_repeat(endpoint, exc):
+                    log.warning("%s failed (%s) after it may have reached Telegram; "
+                                "not sending it again", endpoint, exc)  # fmt: skip
+                    raise
                 if attempt == self._network_retries:
                     raise
                 delay = self._backoff * 2**attempt

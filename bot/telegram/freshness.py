@@ -41,6 +41,8 @@ async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:
         log.exception("polling the feeds failed; trying again at the next poll")
         return
+    finally:
+        services(context).answerer.forget_articles()
     _log_summary(f"polled {len(feeds)} feed(s)", summary)
 
 
@@ -76,5 +78,7 @@ async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.error("/add failed: %s", exc)
             await reply_short(message, texts.ADD_FAILED)
             return
+        finally:
+            found.answerer.forget_articles()
     _log_summary(f"/add by user {user_id}", summary)
     await reply_short(message, texts.added(summary.line(), [str(p) for p in summary.problems]))

@@ -19,7 +19,9 @@ from bot.telegram.routing import (
     strip_mention,
 )
 from bot.telegram.services import services
+from bot.telegram.splitting import escape_html
 from bot.telegram.streaming import StreamedReply
+from retrieval.answering import language_problem
 from retrieval.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,9 @@ async def answer_question(
     if len(question) > found.max_question_length:
         await reply_short(message, texts.too_long(len(question), found.max_question_length))
         return
+    if problem := language_problem(question, found.languages):
+        await reply_short(message, escape_html(problem))
+        return
     user_id = update.effective_user.id if update.effective_user else message.chat_id
     wait = found.questions.acquire(user_id)
     if wait:
@@ -90,6 +95,7 @@ async def answer_question(
         cited_urls=[c.url for c in answer.citations],
         answered=answer.answered,
         parent_id=parent.id if parent else None,
+        user_id=update.effective_user.id if update.effective_user else None,
     )
     parts, keyboard = render_answer(answer), feedback_keyboard(exchange_id)
     if streamed is not None:

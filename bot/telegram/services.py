@@ -20,8 +20,8 @@ SERVICES_KEY = "newsbot.services"
 
 @dataclass(frozen=True)
 class Services:
-    """The answerer, the conversation store, the access policy, the quotas, the ingester and
-    the language-model writer (None unless one is configured)."""
+    """The answerer, the conversation store, the access policy, the quotas, the ingester, the
+    language-model writer (None unless one is configured) and the languages the model reads."""
 
     answerer: OffLoopAnswerer
     store: ConversationStore
@@ -30,7 +30,9 @@ class Services:
     inline_queries: RateLimiter
     max_question_length: int
     ingester: Ingester
+    browsing: RateLimiter  # /start, /sources, its buttons, short inline queries
     writer: OffLoopWriter | None = None
+    languages: tuple[str, ...] | None = None  # what questions may be asked in; None: any
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -39,6 +39,8 @@ ADD_USAGE = (
 ADD_FAILED = "Sorry, I couldn't update the index. The log has the details."
 FEEDBACK_THANKS = "Thanks for the feedback!"
 FEEDBACK_EXPIRED = "That answer is too old to rate."
+FEEDBACK_NOT_YOURS = "Only the person who asked can rate this answer."
+BUTTON_EXPIRED = "That button no longer works."
 
 
 def example_questions(articles: Sequence[ArticleSummary], count: int = 3) -> list[str]:

@@ -141,6 +141,7 @@ class FakeBotApi:
         self.sent: list[dict[str, Any]] = []
         self._updates: list[dict[str, Any]] = []
         self._failures: dict[str, list[Failure]] = {}
+        self._stalls: dict[str, list[float]] = {}
         self._next_message_id = 10_000
         self._cond = threading.Condition()
         self._closed = False
@@ -179,6 +180,17 @@ class FakeBotApi:
         """Answer the next `times` calls of `method` with this status and JSON body."""
         with self._cond:
             self._failures.setdefault(method, []).append(Failure(status, payload, times))
+
+    def stall_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Carry out the next `times` calls of `method`, but answer each only after `seconds`
+        (a reply lost on the way back: the client times out after the call took effect)."""
+        with self._cond:
+            self._stalls.setdefault(method, []).extend([seconds] * times)
+
+    def _stall(self, method: str) -> float:
+        with self._cond:
+            queue = self._stalls.get(method)
+            return queue.pop(0) if queue else 0.0
 
     def forget_calls(self) -> None:
         """Start recording afresh."""
@@ -306,7 +318,9 @@ class FakeBotApi:
                 if failure is not None:
                     self._send(failure.status, failure.payload)
                     return
-                self._send(*api._result(method, params))
+                result = api._result(method, params)
+                time.sleep(api._stall(method))
+                self._send(*result)
 
             def _body(self) -> bytes:
                 length = int(self.headers.get("Content-Length") or 0)
