@@ -83,7 +83,7 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # Bounded ids: the exchange id must fit SQLite's 64-bit integers.
     app.add_handler(CallbackQueryHandler(callbacks.feedback, pattern=r"^fb:\d{1,18}:-?1$"))
     app.add_handler(CallbackQueryHandler(callbacks.sources_page, pattern=r"^src:\d{1,6}$"))
-    app.add_handler(CallbackQueryHandler(callbacks.stale_button))
+    app.add_handler(CallbackQueryHandler(callbacks.stale_button))  # last: any other data
     app.add_handler(InlineQueryHandler(inline.inline_query))
     app.add_handler(ChatMemberHandler(membership.joined_group, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(report_error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from fake_bot_api import FakeBotApi
 from telegram.request import HTTPXRequest
 from telegram_updates import callback_update, inline_update, text_update
 
+from bot.telegram.conversations import ConversationStore
 from bot.telegram.services import SERVICES_KEY
 
 pytestmark = pytest.mark.anyio
@@ -93,6 +95,26 @@ async def test_only_the_asker_can_rate_an_answer(bot: Harness) -> None:
     assert feedback_rows(bot) == []
     await bot.send(callback_update(CHAT, answer, up))
     assert [row[1:3] for row in feedback_rows(bot)] == [(CHAT, 1)]
+
+
+def test_a_store_from_before_askers_were_kept_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "telegram.sqlite3"
+    db = sqlite3.connect(path)
+    with db:  # the exchanges table as it was
+        db.execute(
+            "CREATE TABLE exchanges (id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL,"
+            " parent_id INTEGER, question TEXT NOT NULL, answer TEXT NOT NULL, cited_urls TEXT"
+            " NOT NULL, answered INTEGER NOT NULL, latency REAL, created REAL NOT NULL)"
+        )
+        db.execute("INSERT INTO exchanges VALUES (1, 5, NULL, 'q', 'a', '[]', 1, NULL, 1e12)")
+    db.close()
+    store = ConversationStore(path, clock=lambda: 1e12)
+    old = store.get(1)
+    new = store.get(store.record(5, "q2", "a2", cited_urls=[], answered=True, parent_id=None,
+                                 user_id=42))  # fmt: skip
+    store.close()
+    assert old is not None and old.user_id is None
+    assert new is not None and new.user_id == 42
 
 
 async def test_forged_feedback_data_rates_nothing(bot: Harness) -> None:
