@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
@@ -10,6 +12,7 @@ from bot.telegram import texts
 from bot.telegram.delivery import reply_html, reply_short
 from bot.telegram.formatting import render_source_pages
 from bot.telegram.services import services
+from retrieval.articles import ArticleSummary
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -59,10 +62,22 @@ def sources_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([row])
 
 
+PAGES_KEY = "newsbot.source_pages"
+
+
+def pages_for(articles: list[ArticleSummary], cache: dict[str, Any]) -> list[str]:
+    """The /sources pages of this article list, rendered once per list (the answerer hands
+    out the same list until the index changes; 2,000 articles took 130 ms to render)."""
+    rendered = cache.get(PAGES_KEY)
+    if rendered is None or rendered[0] is not articles:
+        rendered = cache[PAGES_KEY] = (articles, render_source_pages(articles))
+    return list(rendered[1])
+
+
 async def source_pages(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
     """Every page of the /sources listing."""
     articles = await services(context).answerer.list_articles()
-    return render_source_pages(articles)
+    return pages_for(articles, context.bot_data)
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
