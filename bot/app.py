@@ -8,11 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.feedbook import FeedBook
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.telegram.ingester import IngestSources
     from retrieval.index import ProgressCallback, Writer
     from retrieval.ingest import IngestSummary
+    from retrieval.sources import SourceResult
 
 from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings
@@ -156,25 +159,21 @@ def make_writer(
                   progress=progress, on_wait=on_wait, index=index_policy(settings))  # fmt: skip
 
 
-def ingest_callables(
-    settings: Settings,
-) -> tuple[Callable[[list[str]], IngestSummary], Callable[[], list[str]]]:
+def ingest_callables(settings: Settings) -> tuple[IngestSources, FeedBook]:
     """What the bot's ingest worker runs: sources into the index with the configured fetcher
-    and writer, and the feeds followed now (NEWSBOT_FEEDS plus `newsbot feeds add`)."""
+    and writer (each source's result to ``on_source``), and the feeds followed."""
 
-    def ingest_sources(sources: list[str]) -> IngestSummary:
+    def ingest_sources(
+        sources: list[str], on_source: Callable[[SourceResult], None] | None = None
+    ) -> IngestSummary:
         # Imported here: extraction and the model stay off the bot's start-up path.
         from retrieval.ingest import ingest
 
         with make_fetcher(settings) as fetcher:
-            return ingest(sources, make_writer(settings), fetcher, limits=source_limits(settings))
+            return ingest(sources, make_writer(settings), fetcher, on_source=on_source,
+                          limits=source_limits(settings))  # fmt: skip
 
-    def followed_feeds() -> list[str]:
-        from retrieval.sources import load_feeds
-
-        return list(dict.fromkeys([*settings.feeds, *load_feeds(settings.data_dir)]))
-
-    return ingest_sources, followed_feeds
+    return ingest_sources, FeedBook(settings.data_dir, settings.feeds)
 
 
 def make_answer_writer(settings: Settings) -> AnswerWriter | None:

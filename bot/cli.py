@@ -11,7 +11,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot.examples import add_examples
 from bot.settings import TOP_K_MAX, TOP_K_MIN, Settings, SettingsError, load_settings
+from retrieval.version import package_version
 
 if TYPE_CHECKING:
     from retrieval.answering import Answerer
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsbot", description="Answers questions from indexed news, with citations."
     )
+    parser.add_argument("--version", action="version", version=f"newsbot {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     index = commands.add_parser("index", help="build the index from article files")
@@ -128,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run", help="index seeds/ if there is no index, then start Telegram or the console"
     )
+    commands.add_parser("health", help="exit 0 if the index loads and can answer, else 1")
+    feedback = commands.add_parser("feedback", help="the 👍/👎 votes given to Telegram answers")
+    feedback.add_argument("--json", action="store_true", help="one JSON object per vote")
+    add_examples(commands)
     return parser
 
 
@@ -199,6 +206,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
         return library.feeds_command(settings, args.action, args.urls, stdout)
     if args.command == "telegram":
         return telegram_command(settings)
+    if args.command == "health":
+        from bot.health import health_command
+
+        return health_command(settings, stdout)
+    if args.command == "feedback":
+        from bot.feedback import feedback_command
+
+        return feedback_command(settings, args.json, stdout)
     if args.command == "run":
         from retrieval.index import current_generation
 
@@ -216,9 +231,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
     answerer = with_writer(extractive, settings)
     if args.command == "console":
         from bot.console import Console
+        from bot.history import HISTORY_FILE
 
-        return Console(answerer, stdin, stdout, verbose=args.verbose, as_of=args.as_of,
-                       languages=answer_languages(settings)).run()  # fmt: skip
+        history = settings.data_dir / HISTORY_FILE
+        console = Console(answerer, stdin, stdout, verbose=args.verbose, as_of=args.as_of,
+                          languages=answer_languages(settings), history=history)  # fmt: skip
+        return console.run()
     return ask_command(answerer, args, stdin, stdout, answer_languages(settings))
 
 

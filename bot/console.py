@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Collection
 from datetime import date
+from pathlib import Path
 from typing import Protocol, TextIO
 
 from bot.formatting import render_sources, render_text
@@ -15,6 +17,7 @@ from retrieval.articles import ArticleSummary
 MAX_QUESTION_CHARS = 1000
 # Undecodable input bytes (read with errors="surrogateescape") and lone surrogates.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+PROMPT = "newsbot> "
 
 HELP = """Ask a question about the indexed news, for example:
   When is Putin visiting Pyongyang?
@@ -68,6 +71,7 @@ class Console:
         verbose: bool = False,
         as_of: date | None = None,
         languages: Collection[str] | None = None,
+        history: Path | None = None,
     ) -> None:
         self.answerer = answerer
         self.languages = languages
@@ -75,6 +79,7 @@ class Console:
         self.stdout = stdout
         self.verbose = verbose
         self.as_of = as_of
+        self.history = history
 
     def say(self, text: str) -> None:
         """Write a block of text followed by a blank line."""
@@ -85,15 +90,35 @@ class Console:
         """Answer questions until :quit or end of input; returns the exit code."""
         when = f" as of {self.as_of.isoformat()}" if self.as_of else ""
         self.say(f"newsbot console{when}. Type a question, or :help.")
-        while True:
-            self.stdout.write("newsbot> ")
-            self.stdout.flush()
-            line = self.stdin.readline()
-            if not line:
-                self.stdout.write("\n")
-                return 0
-            if not self.handle(line.strip()):
-                return 0
+        # On a terminal, input() goes through readline: arrow keys edit and recall lines.
+        terminal = self.stdin is sys.stdin and self.stdout is sys.stdout and self.stdin.isatty()
+        save = None
+        if terminal and self.history is not None:
+            from bot.history import enable_history
+
+            save = enable_history(self.history)
+        try:
+            while True:
+                line = self._read_line(terminal)
+                if line is None:
+                    self.stdout.write("\n")
+                    return 0
+                if not self.handle(line.strip()):
+                    return 0
+        finally:
+            if save is not None:
+                save()
+
+    def _read_line(self, terminal: bool) -> str | None:
+        """The next input line, or None at end of input."""
+        if terminal:
+            try:
+                return input(PROMPT)
+            except EOFError:
+                return None
+        self.stdout.write(PROMPT)
+        self.stdout.flush()
+        return self.stdin.readline() or None
 
     def handle(self, line: str) -> bool:
         """Handle one input line; returns False when the user wants to leave."""

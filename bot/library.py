@@ -65,16 +65,22 @@ def index_command(settings: Settings, paths: list[Path], existing: bool = False)
     return 0
 
 
-def add_command(settings: Settings, sources: list[str], commit_every: int = 50) -> int:
-    """Add articles from files, directories, JSONL, HTML, article URLs and feed URLs."""
+def add_command(
+    settings: Settings, sources: list[str], commit_every: int = 50, feeds: bool = False
+) -> int:
+    """Add articles from files, directories, JSONL, HTML, article URLs and feed URLs; with
+    ``feeds``, note each source's outcome as the feed's last poll (see /feeds)."""
     from bot.app import make_fetcher, make_writer, source_limits
+    from bot.feedbook import FeedBook
     from retrieval.ingest import ingest
 
     done = 0
+    results: list[SourceResult] = []
 
     def report(result: SourceResult) -> None:
         nonlocal done
         done += 1
+        results.append(result)
         for problem in result.problems:
             print(f"error: {problem}", file=sys.stderr, flush=True)
         left = f", {result.left} feed item(s) left for the next poll" if result.left else ""
@@ -89,6 +95,8 @@ def add_command(settings: Settings, sources: list[str], commit_every: int = 50) 
     with make_fetcher(settings) as fetcher:
         summary = ingest(sources, writer, fetcher, on_source=report, commit_every=commit_every,
                          limits=source_limits(settings))  # fmt: skip
+    if feeds:
+        FeedBook(settings.data_dir, settings.feeds).record(results)
     rate = summary.passages / summary.seconds if summary.seconds else 0.0
     print(f"Done: {summary.line()} ({summary.passages} passages, {rate:.0f} passages/s).",
           file=sys.stderr)  # fmt: skip
@@ -187,7 +195,7 @@ def feeds_command(settings: Settings, action: str, urls: list[str], stdout: Text
         print("No feeds are followed: `newsbot feeds add URL` or set NEWSBOT_FEEDS.",
               file=sys.stderr)  # fmt: skip
         return 0
-    return add_command(settings, feeds)
+    return add_command(settings, feeds, feeds=True)
 
 
 def _open_store(settings: Settings) -> Store:

@@ -10,6 +10,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     Update,
 )
 from telegram.error import InvalidToken, TelegramError
@@ -27,7 +28,7 @@ from telegram.ext import (
 
 from bot.app import answer_languages, ingest_callables, make_answer_writer, quiet_http_logs
 from bot.settings import Settings
-from bot.telegram import callbacks, commands, freshness, inline, membership, questions
+from bot.telegram import callbacks, commands, feeds, freshness, inline, membership, questions
 from bot.telegram.answerer import AnswererLike, OffLoopAnswerer
 from bot.telegram.conversations import ConversationStore
 from bot.telegram.errors import report_error
@@ -48,8 +49,15 @@ FIRST_POLL_AFTER = datetime.timedelta(seconds=10)
 _PRIVATE_COMMANDS = [
     BotCommand("help", "How to ask, and the commands"),
     BotCommand("sources", "The indexed articles"),
-    BotCommand("stats", "Usage figures (admins)"),
-    BotCommand("add", "Add an article or feed by its link (admins)"),
+]
+# Shown only in each admin's private chat with the bot (a scope per admin).
+_ADMIN_COMMANDS = [
+    *_PRIVATE_COMMANDS,
+    BotCommand("stats", "Usage figures"),
+    BotCommand("add", "Add an article or feed by its link"),
+    BotCommand("follow", "Follow a news feed"),
+    BotCommand("unfollow", "Stop following a feed"),
+    BotCommand("feeds", "The followed feeds and their last poll"),
 ]
 _GROUP_COMMANDS = [
     BotCommand("ask", "Ask a question about the news"),
@@ -74,6 +82,9 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("sources", commands.sources, filters=new_message))
     app.add_handler(CommandHandler("stats", commands.stats, filters=new_message))
     app.add_handler(CommandHandler("add", freshness.add, filters=new_message))
+    app.add_handler(CommandHandler("follow", feeds.follow, filters=new_message))
+    app.add_handler(CommandHandler("unfollow", feeds.unfollow, filters=new_message))
+    app.add_handler(CommandHandler("feeds", feeds.feeds, filters=new_message))
     app.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown_command))
     app.add_handler(
         MessageHandler(private & (filters.TEXT | filters.CAPTION), questions.private_text)
@@ -95,6 +106,14 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         await app.bot.set_my_commands(_GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
     except TelegramError as exc:
         log.warning("could not set the command menu: %s", exc)
+    found = app.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    for admin in sorted(found.access.admin_ids):
+        # A private chat's id is the user's id; it fails for an admin who never wrote to the bot.
+        try:
+            await app.bot.set_my_commands(_ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+        except TelegramError as exc:
+            log.warning("could not set the admin command menu for user %s: %s", admin, exc)
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

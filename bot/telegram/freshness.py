@@ -37,7 +37,7 @@ async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
         feeds = ingester.followed_feeds()
         if not feeds:
             return
-        summary = await ingester.ingest(feeds)
+        summary = await ingester.poll(feeds)
     except Exception:
         log.exception("polling the feeds failed; trying again at the next poll")
         return

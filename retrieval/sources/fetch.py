@@ -11,10 +11,12 @@ import httpx
 from retrieval.errors import SourceError
 from retrieval.sources.network import AddressRefused, SourceNetwork, SourceTransport
 from retrieval.urls import redacted
+from retrieval.version import package_version
 
 logger = logging.getLogger("newsbot.fetch")
 
-USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot)"
+# The name and version only: the project has no site of its own for a crawler to point at.
+USER_AGENT = f"newsbot/{package_version()}"
 MAX_REDIRECTS = 5
 ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from importlib.metadata import version
 
 import pytest
 
@@ -35,7 +36,8 @@ def test_sends_a_user_agent_naming_the_bot(site: FixtureServer, fetcher: Fetcher
     fetcher.get(site.url("/index.html?ua-check"))
     [headers] = [h for path, h in site.requests if path == "/index.html?ua-check"]
     assert headers["User-Agent"] == USER_AGENT
-    assert "newsbot" in USER_AGENT
+    # The installed version, and no site: the project has none for a crawler to point at.
+    assert f"newsbot/{version('newsbot')}" == USER_AGENT
 
 
 def test_follows_redirects_to_the_final_url(site: FixtureServer, fetcher: Fetcher) -> None:

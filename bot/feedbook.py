@@ -1,0 +1,52 @@
+"""The feeds a data directory follows (NEWSBOT_FEEDS plus its own list) and their last polls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrieval.sources import FeedPoll, SourceResult
+
+
+class FeedBook:
+    """Following and unfollowing feeds, and noting each read, as `newsbot feeds` does."""
+
+    def __init__(self, data_dir: Path, fixed: Sequence[str] = ()) -> None:
+        self.data_dir = data_dir
+        self.fixed = tuple(fixed)  # NEWSBOT_FEEDS: followed, but not removable from here
+
+    def urls(self) -> list[str]:
+        """Every followed feed, NEWSBOT_FEEDS first, read afresh each time."""
+        from retrieval.sources import load_feeds
+
+        return list(dict.fromkeys([*self.fixed, *load_feeds(self.data_dir)]))
+
+    def follow(self, urls: Sequence[str]) -> list[str]:
+        """Follow these feeds too; the ones that were new (canonical URLs)."""
+        from retrieval.sources import add_feeds
+
+        return add_feeds(self.data_dir, list(urls))
+
+    def unfollow(self, urls: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+        """Stop following feeds: those removed, those set in NEWSBOT_FEEDS, those unknown."""
+        from retrieval.sources import remove_feeds
+
+        removed = remove_feeds(self.data_dir, list(urls))
+        rest = [url for url in dict.fromkeys(urls) if url not in removed]
+        fixed = [url for url in rest if url in self.fixed]
+        return removed, fixed, [url for url in rest if url not in fixed]
+
+    def polls(self) -> dict[str, FeedPoll]:
+        """When each feed was last read, and what that gave."""
+        from retrieval.sources import load_polls
+
+        return load_polls(self.data_dir)
+
+    def record(self, results: Iterable[SourceResult]) -> None:
+        """Note these reads of feeds as their last polls, now."""
+        from retrieval.sources import record_polls
+
+        record_polls(self.data_dir, results, datetime.now(UTC))

@@ -1,0 +1,94 @@
+"""`newsbot health` and the webhook's /healthz: does the live index load, and how fresh is it."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from bot.settings import Settings
+from retrieval.errors import NewsbotError
+
+
+class UnhealthyError(NewsbotError):
+    """The live index cannot serve questions; the message says why."""
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the live generation holds."""
+
+    generation: int
+    articles: int
+    passages: int
+    built_at: str
+    newest: date | None  # publication date of the newest article
+
+    def newest_age_days(self, today: date) -> int | None:
+        """Days from the newest article's publication to ``today``."""
+        return None if self.newest is None else (today - self.newest).days
+
+    def as_dict(self, today: date) -> dict[str, object]:
+        """The /healthz body (and `--json`-style figures)."""
+        return {
+            "status": "ok",
+            "generation": self.generation,
+            "articles": self.articles,
+            "passages": self.passages,
+            "built_at": self.built_at,
+            "newest_article": self.newest.isoformat() if self.newest else None,
+            "newest_article_age_days": self.newest_age_days(today),
+        }
+
+    def lines(self, today: date) -> list[str]:
+        """The report `newsbot health` prints."""
+        age = self.newest_age_days(today)
+        newest = "none" if self.newest is None else f"{self.newest.isoformat()} ({age} days old)"
+        return [
+            f"ok: generation {self.generation} (built {self.built_at})",
+            f"articles: {self.articles} ({self.passages} passages)",
+            f"newest article: {newest}",
+        ]
+
+
+def read_health(settings: Settings, data_dir: Path | None = None) -> Health:
+    """Load the live generation as the answerer would (model, passage settings, vectors,
+    store) and sum it up; raises UnhealthyError or another NewsbotError when it cannot."""
+    from bot.app import chunk_settings, index_policy, make_embedder
+    from retrieval.index import IndexSpec, open_index
+
+    data_dir = data_dir or settings.data_dir
+    spec = IndexSpec(make_embedder(settings).name, chunk_settings(settings), index_policy(settings))
+    try:
+        reader = open_index(data_dir, spec)
+    except (RuntimeError, sqlite3.Error, OSError) as exc:  # FAISS raises RuntimeError
+        raise UnhealthyError(f"the index in {data_dir} does not load: {exc}") from None
+    try:
+        counts = reader.store.counts()
+        articles = reader.store.list_articles()
+    except sqlite3.Error as exc:
+        raise UnhealthyError(f"the index store in {data_dir} cannot be read: {exc}") from None
+    finally:
+        reader.close()
+    manifest = reader.manifest
+    return Health(
+        generation=manifest.generation,
+        articles=counts["articles"],
+        passages=counts["passages"],
+        built_at=manifest.built_at,
+        newest=articles[0].published if articles else None,
+    )
+
+
+def health_command(settings: Settings, stdout: TextIO, today: date | None = None) -> int:
+    """Print the live index's generation, size and freshness; exit 1 when it cannot load."""
+    try:
+        health = read_health(settings)
+    except NewsbotError as exc:
+        print(f"error: unhealthy: {exc}", file=sys.stderr)
+        return 1
+    stdout.write("\n".join(health.lines(today or date.today())) + "\n")
+    return 0
