@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -81,6 +82,24 @@ def read_health(settings: Settings, data_dir: Path | None = None) -> Health:
         built_at=manifest.built_at,
         newest=articles[0].published if articles else None,
     )
+
+
+class HealthProbe:
+    """`read_health` for a server's /healthz, loading each generation once (they never change)."""
+
+    def __init__(self, settings: Settings, today: Callable[[], date] = date.today) -> None:
+        self._settings = settings
+        self._today = today
+        self._seen: tuple[str | None, Health] | None = None
+
+    def report(self) -> dict[str, object]:
+        """The /healthz body; raises NewsbotError when the live index cannot load."""
+        from retrieval.index import current_generation
+
+        name = current_generation(self._settings.data_dir)
+        if self._seen is None or self._seen[0] != name:
+            self._seen = (name, read_health(self._settings))  # no index: raises
+        return self._seen[1].as_dict(self._today())
 
 
 def health_command(settings: Settings, stdout: TextIO, today: date | None = None) -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
-from urllib.parse import urlparse
 
 from telegram import (
     BotCommand,
@@ -194,22 +194,26 @@ def run_bot(settings: Settings, answerer: AnswererLike) -> None:
     app = build_application(settings, answerer)
     try:
         if settings.telegram_webhook_url:
+            from bot.health import HealthProbe
+            from bot.telegram.webhook import run_webhook
+
             secret = settings.telegram_webhook_secret
-            app.run_webhook(
+            probe = HealthProbe(settings)
+            run_webhook(
+                app,
+                url=settings.telegram_webhook_url,
                 listen=settings.telegram_webhook_listen,
                 port=settings.telegram_webhook_port,
-                url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),
-                webhook_url=settings.telegram_webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=Update.ALL_TYPES,
+                secret=secret.get_secret_value() if secret else None,
+                check=lambda: asyncio.to_thread(probe.report),
             )
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         # PTB's message repeats the token, so it is not passed on.
         raise TelegramStartError("Telegram rejected NEWSBOT_TELEGRAM_TOKEN") from None
-    except RuntimeError as exc:
-        if "webhooks" in str(exc):
+    except ImportError as exc:
+        if exc.name == "tornado":
             raise TelegramStartError(
                 'webhook mode needs tornado: pip install "python-telegram-bot[webhooks]"'
             ) from None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from fake_bot_api import FakeBotApi
 from telegram_updates import text_update
 
 from bot.telegram import run_bot
+from retrieval.index import CURRENT
 
 
 def free_port() -> int:
@@ -78,3 +81,43 @@ def test_webhook_mode_answers_updates_with_the_right_secret(
     assert answerer.calls == [("Where is Putin going?", None)]
     [reply] = fake_api.calls_to("sendMessage")
     assert reply.params["chat_id"] == 2 and f'href="{SEED_URL}"' in reply.params["text"]
+
+
+def get(url: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.usefixtures("main_loop")
+def test_healthz_reports_the_live_index_and_503_when_it_is_gone(
+    tmp_path: Path, fake_api: FakeBotApi, answerer: FakeAnswerer, seed_data_dir: Path
+) -> None:
+    data_dir = Path(shutil.copytree(seed_data_dir, tmp_path / "data"))
+    port = free_port()
+    settings = make_settings(
+        data_dir, fake_api,
+        telegram_webhook_url="https://bot.example/hook", telegram_webhook_port=port,
+    )  # fmt: skip
+    seen: list[tuple[int, dict[str, object]]] = []
+
+    def drive() -> None:
+        try:
+            fake_api.wait_for("setWebhook", timeout=20)
+            seen.append(get(f"http://127.0.0.1:{port}/healthz"))
+            (data_dir / CURRENT).unlink()
+            seen.append(get(f"http://127.0.0.1:{port}/healthz"))
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    driver = threading.Thread(target=drive)
+    driver.start()
+    run_bot(settings, answerer)
+    driver.join()
+    (ok, body), (gone, problem) = seen
+    assert ok == 200 and body["status"] == "ok"
+    assert (body["generation"], body["articles"], body["newest_article"]) == (1, 1, "2024-06-17")
+    assert body["newest_article_age_days"] == (date.today() - date(2024, 6, 17)).days
+    assert gone == 503 and problem["status"] == "error" and "no index" in str(problem["error"])
