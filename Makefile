@@ -1,4 +1,5 @@
 # `make run` sets everything up and starts the bot; `make test` runs the tests (as CI does).
+# The install is the README's manual one, with the venv's own pip (CI installs the same way).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,9 +8,8 @@ BIN := $(VENV)/bin
 
 $(BIN)/newsbot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	# The CPU build of torch must come first: an unpinned torch pulls a multi-GB CUDA build.
-	$(BIN)/pip install --quiet torch==2.13.0
+	# torch's CPU build first (PyTorch's CPU index, else PyPI): see deploy/install-torch.sh.
+	deploy/install-torch.sh $(VENV)
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
