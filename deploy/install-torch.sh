@@ -10,7 +10,7 @@
 set -eu
 venv=$1
 version=${2:-2.13.0}
-cpu_index=${NEWSBOT_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
+cpu_index=${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}
 # --no-deps: only torch itself comes from the CPU index; its dependencies resolve from the
 # plain index in the second command, which then finds torch already installed.
 if ! "$venv/bin/pip" install --quiet --retries 0 --timeout 5 --no-deps \

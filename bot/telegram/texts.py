@@ -22,6 +22,7 @@ HELP = (
     "/sources — list the indexed articles\n"
     "/stats — usage figures (admins only)\n"
     "/add <i>url</i> — add an article or a news feed by its link (admins only)\n"
+    "/follow, /unfollow <i>feed url</i>, /feeds — the followed news feeds (admins only)\n"
     "/help — this message\n\n"
     "Every answer cites its sources; rate it with 👍 or 👎."
 )
