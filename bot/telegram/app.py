@@ -195,11 +195,11 @@ def run_bot(settings: Settings, answerer: AnswererLike) -> None:
     try:
         if settings.telegram_webhook_url:
             from bot.health import HealthProbe
-            from bot.telegram.webhook import run_webhook
+            from bot.telegram.webhook import serve_webhook
 
             secret = settings.telegram_webhook_secret
             probe = HealthProbe(settings)
-            run_webhook(
+            serve = serve_webhook(
                 app,
                 url=settings.telegram_webhook_url,
                 listen=settings.telegram_webhook_listen,
@@ -207,6 +207,7 @@ def run_bot(settings: Settings, answerer: AnswererLike) -> None:
                 secret=secret.get_secret_value() if secret else None,
                 check=lambda: asyncio.to_thread(probe.report),
             )
+            asyncio.run(serve)
         else:
             app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.telegram.delivery import keep_typing, reply_short
@@ -23,8 +23,17 @@ UNFOLLOW_USAGE = "Usage: /unfollow <i>feed url</i> (see /feeds for the followed 
 NO_FEEDS = "No feeds are followed. Add one with /follow <i>feed url</i>."
 
 
-def _admin(update: Update, found: Services) -> bool:
-    return found.access.is_admin(update.effective_user.id if update.effective_user else None)
+async def _for_admin(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Message, Services] | None:
+    """The message and the services when an admin sent it; else refuse and return None."""
+    message, found = update.effective_message, services(context)
+    if message is None:
+        return None
+    if not found.access.is_admin(update.effective_user.id if update.effective_user else None):
+        await reply_short(message, ADMINS_ONLY)
+        return None
+    return message, found
 
 
 def _urls(update: Update) -> list[str]:
@@ -34,12 +43,9 @@ def _urls(update: Update) -> list[str]:
 
 async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/follow <url> ...: follow feeds, and read them once now so the reply says if they work."""
-    message, found = update.effective_message, services(context)
-    if message is None:
+    if (sender := await _for_admin(update, context)) is None:
         return
-    if not _admin(update, found):
-        await reply_short(message, ADMINS_ONLY)
-        return
+    message, found = sender
     urls = _urls(update)
     if not urls or not all(is_web_url(url) for url in urls):
         await reply_short(message, FOLLOW_USAGE)
@@ -64,12 +70,9 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unfollow <url> ...: stop following feeds (those in NEWSBOT_FEEDS stay)."""
-    message, found = update.effective_message, services(context)
-    if message is None:
+    if (sender := await _for_admin(update, context)) is None:
         return
-    if not _admin(update, found):
-        await reply_short(message, ADMINS_ONLY)
-        return
+    message, found = sender
     urls = _urls(update)
     if not urls:
         await reply_short(message, UNFOLLOW_USAGE)
@@ -83,12 +86,9 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/feeds: each followed feed with when it was last read and what that gave."""
-    message, found = update.effective_message, services(context)
-    if message is None:
+    if (sender := await _for_admin(update, context)) is None:
         return
-    if not _admin(update, found):
-        await reply_short(message, ADMINS_ONLY)
-        return
+    message, found = sender
     followed = found.ingester.followed_feeds()
     await reply_short(message, _listing(found, followed) if followed else NO_FEEDS)
 

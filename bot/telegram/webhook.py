@@ -88,7 +88,7 @@ def web_app(
     )
 
 
-def run_webhook(
+async def serve_webhook(
     app: Application,  # type: ignore[type-arg]
     *,
     url: str,
@@ -97,18 +97,7 @@ def run_webhook(
     secret: str | None,
     check: HealthCheck,
 ) -> None:
-    """Serve until SIGINT or SIGTERM, as PTB's `run_webhook` does."""
-    asyncio.run(_serve(app, url, listen, port, secret, check))
-
-
-async def _serve(
-    app: Application,  # type: ignore[type-arg]
-    url: str,
-    listen: str,
-    port: int,
-    secret: str | None,
-    check: HealthCheck,
-) -> None:
+    """Serve until SIGINT or SIGTERM, as PTB's `run_webhook` does (run it with asyncio.run)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for name in (signal.SIGINT, signal.SIGTERM):
