@@ -65,15 +65,21 @@ def read_health(settings: Settings, data_dir: Path | None = None) -> Health:
     spec = IndexSpec(make_embedder(settings).name, chunk_settings(settings), index_policy(settings))
     try:
         reader = open_index(data_dir, spec)
-    except (RuntimeError, sqlite3.Error, OSError) as exc:  # FAISS raises RuntimeError
+    except (sqlite3.Error, OSError) as exc:
         raise UnhealthyError(f"the index in {data_dir} does not load: {exc}") from None
     try:
-        counts = reader.store.counts()
-        articles = reader.store.list_articles()
-    except sqlite3.Error as exc:
-        raise UnhealthyError(f"the index store in {data_dir} cannot be read: {exc}") from None
+        counts = reader.counts()
+        articles = reader.list_articles()
+        vectors = reader.size  # reads the FAISS file, which answering reads on first search
+    except (RuntimeError, sqlite3.Error, OSError) as exc:  # FAISS raises RuntimeError
+        raise UnhealthyError(f"the index in {data_dir} cannot be read: {exc}") from None
     finally:
         reader.close()
+    if vectors != counts["passages"]:
+        raise UnhealthyError(
+            f"the index in {data_dir} holds {vectors} vectors for {counts['passages']} passages:"
+            " run `newsbot index --existing` to rebuild it"
+        )
     manifest = reader.manifest
     return Health(
         generation=manifest.generation,
