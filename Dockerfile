@@ -31,5 +31,5 @@ EXPOSE 8443
 # Exit 0 while the index loads and can answer (generation, articles, newest article's age).
 HEALTHCHECK --interval=60s --timeout=30s --start-period=5m --retries=3 \
     CMD ["newsbot", "health"]
-ENTRYPOINT ["deploy/start.sh"]
+ENTRYPOINT ["/opt/newsbot/src/deploy/start.sh"]
 CMD ["telegram"]

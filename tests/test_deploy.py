@@ -49,7 +49,7 @@ def test_the_dockerfile_runs_the_scripts_as_a_user_with_a_volume_and_a_healthche
     found = {name: value for name, value in instructions}
     assert found["RUN"].startswith("deploy/build.sh /opt/newsbot/venv /opt/newsbot/models")
     assert found["USER"] == "newsbot" and found["VOLUME"] == '["/data"]'
-    assert found["ENTRYPOINT"] == '["deploy/start.sh"]'
+    assert found["ENTRYPOINT"] == '["/opt/newsbot/src/deploy/start.sh"]'
     assert 'CMD ["newsbot", "health"]' in dockerfile.split("HEALTHCHECK", 1)[1]
     assert "NEWSBOT_DATA_DIR=/data" in dockerfile
     assert "NEWSBOT_MODEL_CACHE_DIR=/opt/newsbot/models" in dockerfile
