@@ -22,6 +22,7 @@ from bot.app import make_embedder
 from bot.settings import load_settings
 
 embedder = make_embedder(load_settings(None))
-print(f"exported {embedder.name}: {embedder.encode(["warm-up"]).shape[1]} dimensions")
+vectors = embedder.encode(["warm-up"])
+print(f"exported {embedder.name}: {vectors.shape[1]} dimensions")
 '
 "$venv/bin/newsbot" --version
