@@ -178,6 +178,7 @@ def main(
 def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     from bot import library
     from bot.app import answer_languages, make_answerer, with_writer
+    from bot.serving import telegram_command
 
     if args.command == "index":
         return library.index_command(settings, args.paths or [DEFAULT_SEEDS], args.existing)
@@ -295,22 +296,3 @@ def _report(stdout: TextIO, as_json: bool, question: str, problem: str) -> None:
     else:
         stdout.write(f"error: {printable(problem)}\n\n")
     stdout.flush()
-
-
-def telegram_command(settings: Settings) -> int:
-    """Run the Telegram bot until interrupted."""
-    if settings.telegram_token is None:
-        print(
-            "error: NEWSBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and put it"
-            " in the environment or .env (see config.example.env)",
-            file=sys.stderr,
-        )
-        return 2
-    from bot.app import make_answerer
-    from bot.telegram import run_bot
-
-    answerer = make_answerer(settings)
-    answerer.reader()
-    answerer.answer("warm-up")  # load the model now, not while the first user waits
-    run_bot(settings, answerer)
-    return 0
