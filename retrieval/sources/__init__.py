@@ -11,7 +11,7 @@ from retrieval.sources.feedlist import FEEDS_FILE, add_feeds, load_feeds, remove
 from retrieval.sources.fetch import USER_AGENT, Fetcher
 from retrieval.sources.files import load_articles, read_text_article, repair_paragraphs
 from retrieval.sources.limits import DEFAULT_LIMITS, SourceLimits
-from retrieval.sources.reading import SourceProblem, SourceResult, read_source
+from retrieval.sources.reading import ItemCallback, SourceProblem, SourceResult, read_source
 from retrieval.urls import redacted
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "FEEDS_FILE",
     "USER_AGENT",
     "Fetcher",
+    "ItemCallback",
     "SourceLimits",
     "SourceProblem",
     "SourceResult",
