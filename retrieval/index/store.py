@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -58,6 +59,9 @@ CREATE INDEX IF NOT EXISTS urls_by_article ON article_urls(article_id);
 """
 _SUMMARY = "a.url, a.title, a.source, a.published, a.author"
 MMAP_BYTES = 1 << 30
+# A copied store is compacted when deleted rows hold this share of its file; below it, the
+# next writes reuse their pages.
+COMPACT_SHARE = 0.25
 
 
 def _summary(row: tuple) -> ArticleSummary:
@@ -290,6 +294,12 @@ class Store:
         return int(pages) * int(size)
 
     def copy_to(self, path: Path) -> None:
-        """Write a consistent, compacted copy of the database to ``path``."""
+        """Write a consistent copy of the database to ``path``: its file as it is (a live
+        generation's store is never written again), or compacted once deleted rows hold
+        ``COMPACT_SHARE`` of it. Copying the file is in the kernel; VACUUM INTO rebuilds
+        every table and index (0.84 against 0.1 s at 25,000 passages)."""
+        if self.free_bytes() < COMPACT_SHARE * self.path.stat().st_size:
+            shutil.copyfile(self.path, path)
+            return
         with self._lock:
             self._db.execute("VACUUM INTO ?", (str(path),))
