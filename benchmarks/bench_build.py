@@ -53,7 +53,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = dataset_parser(__doc__)
     parser.add_argument(
-        "--articles", type=int, default=6000, help="articles (default 6,000: ~34,000 passages)"
+        "--articles", type=int, default=8000, help="articles (default 8,000: ~33,000 passages)"
     )
     parser.add_argument("--repeats", type=int, default=1, help="rounds (bare encode and index)")
     parser.add_argument(
