@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import tempfile
@@ -55,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Time `index` and `add` on the same articles and print a table."""
     args = parse_args(argv)
     command = shlex.join(["python", "benchmarks/bench_ingest.py", *(argv or sys.argv[1:])])
+    load = os.getloadavg()[0]
     articles = news_articles([load_eval_set(p) for p in args.dataset], args.articles)
     embedder = make_embedder(args)
     embedder.encode(["warm up"])
@@ -82,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise SystemExit(f"unexpected ingest counts: {first.line()}; {again.line()}")
     print(f"command: `{command}`\n")
     print(f"{len(articles)} articles, {passages} passages, model {embedder.name}, "
-          f"median of {args.repeats} runs\n")  # fmt: skip
+          f"median of {args.repeats} runs; 1-minute load average {load:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end (2 cores)\n")  # fmt: skip
     base = sorted(rows["index"])[len(rows["index"]) // 2]
     print("| path | seconds | articles/s | passages/s | time vs `index` |")
     print("|---|---|---|---|---|")
