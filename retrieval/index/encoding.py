@@ -80,7 +80,6 @@ def embedded_articles(
                                   sentences[row : row + len(passages)])  # fmt: skip
             row += len(passages)
         start = end
-    clock.finish()
 
 
 class _Clock:
@@ -106,12 +105,6 @@ class _Clock:
                     elapsed=time.perf_counter() - self.started,
                 )
             )
-
-    def finish(self) -> None:
-        """Report an empty run once, so that a caller's display still closes."""
-        if self.passages == 0 and self.progress is not None:
-            self.progress(BuildProgress(self.articles, self.articles, 0, 0,
-                                        time.perf_counter() - self.started))  # fmt: skip
 
 
 def _embed_window(
