@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shlex
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from corpus import DEFAULT_SETS, dataset_parser, load_eval_set, make_embedder, news_articles
 
 from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings
+from retrieval.embedding import Embedder, TokenVectors, normalise
 from retrieval.index import Writer, build_index
 from retrieval.ingest import ingest
 from retrieval.sources import Fetcher
@@ -31,9 +36,50 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = dataset_parser(__doc__, backend=True)
     parser.add_argument("--articles", type=int, default=300, metavar="N")
     parser.add_argument("--repeats", type=int, default=3, metavar="N")
+    parser.add_argument(
+        "--no-model",
+        action="store_true",
+        help="embed with a cheap word-hashing stand-in: what is left is what index and add do "
+        "besides the model (copies, commits, keyword postings), at sizes the model would take "
+        "hours for",
+    )
     args = parser.parse_args(argv)
     args.dataset = args.dataset or list(DEFAULT_SETS)
     return args
+
+
+class HashingEmbedder:
+    """A stand-in for the model: one hashed one-hot row per word, 384 wide as the model's."""
+
+    name = "bench/hashing"
+    dimension = 384
+    max_tokens = 256
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Normalised sums of the word rows."""
+        rows = [tokens.sum(axis=0) for tokens, _ in self.token_vectors(texts)]
+        return normalise(np.vstack(rows)) if rows else np.zeros((0, self.dimension), np.float32)
+
+    def token_vectors(self, texts: list[str], batch_size: int = 64) -> list[TokenVectors]:
+        """Per text, a row per word and the word's span."""
+        result = []
+        for text in texts:
+            words = list(_WORD.finditer(text)) or [None]
+            rows = np.zeros((len(words), self.dimension), dtype=np.float32)
+            spans = np.zeros((len(words), 2), dtype=np.int64)
+            for row, word in enumerate(words):
+                if word is not None:
+                    rows[row, zlib.crc32(word.group().lower().encode()) % self.dimension] = 1
+                    spans[row] = word.span()
+            result.append((rows, spans))
+        return result
+
+    def count_tokens(self, text: str) -> int:
+        """About the model's count: words and punctuation, and the two special tokens."""
+        return len(text.split()) * 5 // 4 + 2
+
+
+_WORD = re.compile(r"\w+")
 
 
 def write_jsonl(articles: list[Article], path: Path) -> None:
@@ -55,8 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Time `index` and `add` on the same articles and print a table."""
     args = parse_args(argv)
     command = shlex.join(["python", "benchmarks/bench_ingest.py", *(argv or sys.argv[1:])])
+    load = os.getloadavg()[0]
     articles = news_articles([load_eval_set(p) for p in args.dataset], args.articles)
-    embedder = make_embedder(args)
+    embedder: Embedder = HashingEmbedder() if args.no_model else make_embedder(args)
     embedder.encode(["warm up"])
     rows: dict[str, list[float]] = {"index": [], "add": [], "add again (unchanged)": []}
     passages = 0
@@ -82,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise SystemExit(f"unexpected ingest counts: {first.line()}; {again.line()}")
     print(f"command: `{command}`\n")
     print(f"{len(articles)} articles, {passages} passages, model {embedder.name}, "
-          f"median of {args.repeats} runs\n")  # fmt: skip
+          f"median of {args.repeats} runs; 1-minute load average {load:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end (2 cores)\n")  # fmt: skip
     base = sorted(rows["index"])[len(rows["index"]) // 2]
     print("| path | seconds | articles/s | passages/s | time vs `index` |")
     print("|---|---|---|---|---|")

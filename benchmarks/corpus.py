@@ -49,9 +49,12 @@ def news_articles(sets: list[EvalSet], count: int, *, seed: int = 0) -> list[Art
     """``count`` news-like articles: a headline and 4-8 short paragraphs of one story.
 
     Stories are the passages of one title (Wikipedia paragraphs cut into paragraphs of one
-    to three sentences, as news is written) or runs of untitled snippets. Articles reuse
-    stories when ``count`` asks for more text than the sets hold; the headline differs, so
-    the embedded text does too.
+    to three sentences, as news is written) or runs of untitled snippets. When ``count``
+    asks for more articles than there are stories, the later articles on a story retell it:
+    its real sentences, drawn in another order into new paragraphs, as a follow-up report
+    repeats and reorders the facts of the first. So every article's text is its own (no
+    two share a content hash by chance) and a corpus of 30,000 passages or more is made of
+    real sentences with real word statistics.
     """
     rng = random.Random(seed)
     stories = _stories(sets, rng)
@@ -62,8 +65,11 @@ def news_articles(sets: list[EvalSet], count: int, *, seed: int = 0) -> list[Art
     for number in range(count):
         story = stories[number % len(stories)]
         size = rng.randint(4, 8)
-        start = rng.randrange(max(1, len(story) - size + 1))
-        paragraphs = tuple(story[start : start + size])
+        if number < len(stories):
+            start = rng.randrange(max(1, len(story) - size + 1))
+            paragraphs = tuple(story[start : start + size])
+        else:
+            paragraphs = _retold(story, size, rng)
         headline = _headline(paragraphs)
         slug = "-".join(_SLUG_WORD.findall(headline.lower())[:6]) or "story"
         articles.append(
@@ -90,6 +96,18 @@ def _stories(sets: list[EvalSet], rng: random.Random) -> list[list[str]]:
                 untitled.append(_SNIPPET_TAIL.sub("", _SNIPPET_HEAD.sub("", passage_text(p))))
     runs = [untitled[i : i + STORY_SIZE] for i in range(0, len(untitled), STORY_SIZE)]
     return [story for story in [*titled.values(), *runs] if story]
+
+
+def _retold(story: list[str], size: int, rng: random.Random) -> tuple[str, ...]:
+    """Up to ``size`` paragraphs of one to three of the story's sentences, drawn at random."""
+    sentences = [s for paragraph in story for s in split_sentences(paragraph)]
+    rng.shuffle(sentences)
+    paragraphs = []
+    while sentences and len(paragraphs) < size:
+        take = rng.randint(1, 3)
+        paragraphs.append(" ".join(sentences[:take]))
+        sentences = sentences[take:]
+    return tuple(paragraphs)
 
 
 def _news_paragraphs(passage: Article, rng: random.Random) -> list[str]:

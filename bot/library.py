@@ -8,37 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot.progress import ProgressPrinter
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from retrieval.index import BuildProgress, Store
+    from retrieval.index import Store
     from retrieval.sources import SourceResult
-
-
-class ProgressPrinter:
-    """Embedding progress on stderr: a rewritten line on a terminal, periodic lines else."""
-
-    def __init__(self, stream: TextIO, every: float = 5.0) -> None:
-        self.stream = stream
-        self.every = every
-        self.last_elapsed = 0.0
-        self._printed = -every
-        self._tty = stream.isatty()
-
-    def __call__(self, p: BuildProgress) -> None:
-        self.last_elapsed = p.elapsed
-        rate = p.passages_done / p.elapsed if p.elapsed else 0.0
-        line = (
-            f"embedding: articles {p.articles_done}/{p.articles_total}, passages "
-            f"{p.passages_done}/{p.passages_total}, {rate:.0f} passages/s"
-        )
-        done = p.passages_done == p.passages_total
-        if self._tty:
-            self.stream.write("\r" + line + ("\n" if done else ""))
-            self.stream.flush()
-        elif done or p.elapsed - self._printed >= self.every:
-            self._printed = p.elapsed
-            print(line, file=self.stream, flush=True)
 
 
 def index_command(settings: Settings, paths: list[Path], existing: bool = False) -> int:
@@ -73,6 +48,7 @@ def add_command(
     from bot.app import make_fetcher, make_writer, source_limits
     from bot.feedbook import FeedBook
     from retrieval.ingest import ingest
+    from retrieval.sources import redacted
 
     done = 0
     results: list[SourceResult] = []
@@ -91,10 +67,13 @@ def add_command(
             flush=True,
         )
 
+    def fetching(number: int, total: int, url: str) -> None:
+        print(f"  item {number}/{total}: {redacted(url)}", file=sys.stderr, flush=True)
+
     writer = make_writer(settings, ProgressPrinter(sys.stderr), on_wait=_say_waiting(settings))
     with make_fetcher(settings) as fetcher:
         summary = ingest(sources, writer, fetcher, on_source=report, commit_every=commit_every,
-                         limits=source_limits(settings))  # fmt: skip
+                         limits=source_limits(settings), on_item=fetching)  # fmt: skip
     if feeds:
         FeedBook(settings.data_dir, settings.feeds).record(results)
     rate = summary.passages / summary.seconds if summary.seconds else 0.0

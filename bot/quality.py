@@ -29,7 +29,7 @@ def eval_command(
 ) -> int:
     """Index the QA set's passages in a temporary directory and answer every question."""
     from bot.app import chunk_settings, make_answerer, make_embedder
-    from bot.library import ProgressPrinter
+    from bot.progress import ProgressPrinter
     from retrieval.evaluation import FAR_FUTURE, answered_share, evaluate, holdout, load_eval_set
     from retrieval.index import build_index
 

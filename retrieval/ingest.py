@@ -10,6 +10,7 @@ from retrieval.index import UpdateReport, Writer, update_index
 from retrieval.sources import (
     DEFAULT_LIMITS,
     Fetcher,
+    ItemCallback,
     SourceLimits,
     SourceProblem,
     SourceResult,
@@ -62,17 +63,19 @@ def ingest(
     on_source: Callable[[SourceResult], None] | None = None,
     commit_every: int = COMMIT_EVERY,
     limits: SourceLimits = DEFAULT_LIMITS,
+    on_item: ItemCallback | None = None,
 ) -> IngestSummary:
     """Read each source and add its articles, committing every ``commit_every`` articles.
 
     A source that fails is reported (through ``on_source`` and in the summary) and the rest
-    go on; nothing already indexed is lost. Feed items already in the index are not fetched.
+    go on; nothing already indexed is lost. Feed items already in the index are not fetched;
+    ``on_item`` hears of each one that is, as it is fetched.
     """
     summary = IngestSummary()
     known = _KnownUrls(writer)
     pending: list[Article] = []
     for source in sources:
-        result = read_source(source, fetcher, skip=known, limits=limits)
+        result = read_source(source, fetcher, skip=known, limits=limits, on_item=on_item)
         summary.problems.extend(result.problems)
         if on_source is not None:
             on_source(result)

@@ -75,6 +75,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     """The benchmark modules, imported as `python benchmarks/<script>.py` sees them."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import bench_batching
+    import bench_build
     import bench_core
     import bench_encoder
     import bench_index
@@ -87,6 +88,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
 
     return {
         "bench_batching": bench_batching,
+        "bench_build": bench_build,
         "bench_scale": bench_scale,
         "bench_startup": bench_startup,
         "bench_core": bench_core,
@@ -157,6 +159,19 @@ def test_bench_core_quick_prints_its_tables(
     assert wall[1] == "4" and 0 < float(wall[2]) <= float(wall[3])
     for step in ("- encode_ms", "- search_ms", "- compose_ms"):
         _row(output, step)
+
+
+def test_bench_build_quick_sets_newsbot_index_beside_the_bare_encode(
+    benchmarks: dict[str, ModuleType], tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert benchmarks["bench_build"].main(["--quick", "--dataset", str(tiny_set)]) == 0
+    output = capsys.readouterr().out
+    assert "command: `python benchmarks/bench_build.py --quick --dataset" in output
+    bare, index = _row(output, "bare `encode`"), _row(output, "`newsbot index` end to end")
+    assert bare[3] == "1.00" and 0 < float(index[3]) < 5  # the throughput ratio
+    for row in (bare, index):
+        assert float(row[1]) > 0 and float(row[2]) > 0 and 100 < float(row[4]) < 5000  # RSS MB
+    assert re.search(r"index/bare throughput ratio per round: \d\.\d{3} ", output)
 
 
 def test_calibrate_gate_quick_prints_its_tables(

@@ -125,6 +125,28 @@ def test_token_vectors_agree_between_backends(onnx_fp32: OnnxEmbedder, embedder)
         assert np.abs(ours - theirs).max() < 1e-3
 
 
+def test_long_texts_go_in_smaller_batches_with_the_same_vectors(
+    onnx_fp32: OnnxEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [f"Report {n}: " + "the harbour tram line was approved again. " * (1 + n % 6)
+             for n in range(20)]  # fmt: skip
+    whole = onnx_fp32.encode(texts, batch_size=64)
+    runtime = onnx_fp32.runtime
+    shapes: list[tuple[int, int]] = []
+    forward = runtime.forward
+
+    def recorded(encodings):  # type: ignore[no-untyped-def]
+        shapes.append((len(encodings), max(len(e.ids) for e in encodings)))
+        return forward(encodings)
+
+    monkeypatch.setattr(onnx_embedding, "MAX_BATCH_TOKENS", 100)
+    monkeypatch.setattr(runtime, "forward", recorded)
+    bounded = onnx_fp32.encode(texts, batch_size=64)
+    assert len(shapes) > 2 and all(size * width <= 100 or size == 1 for size, width in shapes)
+    assert sum(size for size, _ in shapes) == len(texts)
+    assert np.allclose(whole, bounded, atol=1e-5)
+
+
 def test_concurrent_encodes_give_the_sequential_vectors(onnx_fp32: OnnxEmbedder) -> None:
     expected = onnx_fp32.encode(TEXTS)
     results: list[np.ndarray] = []

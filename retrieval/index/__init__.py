@@ -35,21 +35,20 @@ from retrieval.index.policy import (
 
 if TYPE_CHECKING:
     from retrieval.index.building import (
-        BuildProgress,
-        ProgressCallback,
         UpdateReport,
         Writer,
         build_index,
         update_index,
     )
     from retrieval.index.embedded import EmbeddedStorage
+    from retrieval.index.encoding import BuildProgress, ProgressCallback
     from retrieval.index.generations import write_generation, write_lock
     from retrieval.index.reader import IndexReader, open_index, open_live_store
     from retrieval.index.store import Store
 
 _LAZY = {
-    "BuildProgress": "building",
-    "ProgressCallback": "building",
+    "BuildProgress": "encoding",
+    "ProgressCallback": "encoding",
     "UpdateReport": "building",
     "Writer": "building",
     "build_index": "building",

@@ -7,33 +7,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from retrieval.articles import Article, Passage
-from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
-from retrieval.embedding import Embedder, pool, sentence_spans
+from retrieval.chunking import ChunkSettings, chunk_article
+from retrieval.embedding import Embedder
 from retrieval.errors import NewsbotError
 from retrieval.index.embedded import EmbeddedStorage
+from retrieval.index.encoding import ProgressCallback, embedded_articles
 from retrieval.index.layout import IndexSpec, Manifest
 from retrieval.index.policy import DEFAULT_POLICY, IndexPolicy
 from retrieval.storage import Storage, StoredArticle, StoreWriter
 from retrieval.urls import canonical_url, content_hash
-
-ENCODE_CHUNK = 512
-
-
-@dataclass(frozen=True)
-class BuildProgress:
-    """A progress report while passages are embedded."""
-
-    articles_done: int
-    articles_total: int
-    passages_done: int
-    passages_total: int
-    elapsed: float
-
-
-ProgressCallback = Callable[[BuildProgress], None]
 
 
 @dataclass
@@ -105,9 +88,8 @@ def build_index(
     writer.check_passage_length()
     articles = _unique(articles)
     chunks = [chunk_article(a, chunking, embedder.count_tokens) for a in articles]
-    embedded = _embed(writer, articles, chunks)
     with storage.write(fresh=True, dimension=embedder.dimension) as batch:
-        _insert(batch, articles, chunks, embedded)
+        _insert(batch, writer, articles, chunks)
     assert batch.manifest is not None
     return batch.manifest
 
@@ -158,13 +140,11 @@ def update_index(
             gen.remove_article(stored.id)
             report.removed.append(url)
         chunks = [chunk_article(a, writer.chunking, writer.embedder.count_tokens) for a in fresh]
-        embedded = _embed(writer, fresh, chunks)
-        _insert(gen, fresh, chunks, embedded)
+        report.passages = _insert(gen, writer, fresh, chunks)
         # Copies found within this batch point at articles inserted just now.
         for url, twin_url in batch_twins:
             gen.add_alias(url, gen.find(twin_url).id)  # type: ignore[union-attr]
         report.duplicates.extend(batch_twins)
-        report.passages = len(embedded.vectors)
         gen.discard = not (fresh or report.removed or report.duplicates)
     report.seconds = time.perf_counter() - started
     return report
@@ -216,56 +196,14 @@ def _with_url(article: Article, url: str) -> Article:
                    article.author)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Embedded:
-    """Passage vectors (one row each) and, per passage, its sentences' vectors."""
-
-    vectors: np.ndarray
-    sentences: list[np.ndarray]
-
-
-def _insert(batch: StoreWriter, articles: Sequence[Article], chunks: list[list[Passage]],
-            embedded: Embedded) -> None:  # fmt: skip
-    first = 0
-    for article, passages in zip(articles, chunks, strict=True):
-        end = first + len(passages)
-        batch.add_article(article, passages, embedded.vectors[first:end],
-                          embedded.sentences[first:end])  # fmt: skip
-        first = end
-
-
-def _embed(writer: Writer, articles: Sequence[Article], chunks: list[list[Passage]]) -> Embedded:
-    """Embed every passage (title as context), in length order to pad less per batch, and
-    pool its sentences' vectors out of the same forward pass."""
-    items = [
-        (embedding_text(article.title, passage.text), passage.text)
-        for article, passages in zip(articles, chunks, strict=True)
-        for passage in passages
-    ]
-    vectors = np.zeros((len(items), writer.embedder.dimension), dtype=np.float32)
-    sentences: list[np.ndarray] = [vectors[:0]] * len(items)
-    order = sorted(range(len(items)), key=lambda i: len(items[i][0]))
-    started = time.perf_counter()
-    for start in range(0, len(order), ENCODE_CHUNK):
-        chunk = order[start : start + ENCODE_CHUNK]
-        tokens = writer.embedder.token_vectors(
-            [items[i][0] for i in chunk], batch_size=writer.batch_size
-        )
-        for i, token_vectors in zip(chunk, tokens, strict=True):
-            text, passage_text = items[i]
-            start = len(text) - len(passage_text)  # the passage follows its title
-            pooled = pool(token_vectors, start, sentence_spans(passage_text))
-            vectors[i] = pooled.passage
-            sentences[i] = pooled.sentences
-        if writer.progress is not None:
-            done = min(start + ENCODE_CHUNK, len(order))
-            writer.progress(
-                BuildProgress(
-                    articles_done=round(done / len(order) * len(articles)),
-                    articles_total=len(articles),
-                    passages_done=done,
-                    passages_total=len(order),
-                    elapsed=time.perf_counter() - started,
-                )
-            )
-    return Embedded(vectors, sentences)
+def _insert(batch: StoreWriter, writer: Writer, articles: Sequence[Article],
+            chunks: list[list[Passage]]) -> int:  # fmt: skip
+    """Embed the articles' passages and write them, a window at a time; return how many."""
+    written = 0
+    embedded = embedded_articles(
+        writer.embedder, articles, chunks, batch_size=writer.batch_size, progress=writer.progress
+    )
+    for item in embedded:
+        batch.add_article(item.article, item.passages, item.vectors, item.sentences)
+        written += len(item.passages)
+    return written

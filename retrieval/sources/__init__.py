@@ -13,7 +13,7 @@ from retrieval.sources.feedpolls import POLLS_FILE, FeedPoll, load_polls, record
 from retrieval.sources.fetch import USER_AGENT, Fetcher
 from retrieval.sources.files import load_articles, read_text_article, repair_paragraphs
 from retrieval.sources.limits import DEFAULT_LIMITS, SourceLimits
-from retrieval.sources.reading import SourceProblem, SourceResult, read_source
+from retrieval.sources.reading import ItemCallback, SourceProblem, SourceResult, read_source
 from retrieval.urls import redacted
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "USER_AGENT",
     "FeedPoll",
     "Fetcher",
+    "ItemCallback",
     "SourceLimits",
     "SourceProblem",
     "SourceResult",

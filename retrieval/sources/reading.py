@@ -51,22 +51,28 @@ class SourceResult:
     left: int = 0  # feed items not looked at this time: over the limit of items per feed
 
 
+# Called as each feed item is fetched: (item number, items in the feed, item URL).
+ItemCallback = Callable[[int, int, str], None]
+
+
 def read_source(
     source: str,
     fetcher: Fetcher,
     skip: Callable[[str], bool] | None = None,
     limits: SourceLimits = DEFAULT_LIMITS,
+    on_item: ItemCallback | None = None,
 ) -> SourceResult:
     """Read a local path or an http(s) URL (article page or feed) into articles.
 
     Failures become problems, one per source, file line or feed item; nothing is raised
     for bad input. ``skip(url)`` is asked about each feed item's canonical URL, and an item
-    it claims is neither fetched nor returned. Article URLs come back canonical; the source
-    comes back redacted (no credentials or secret query values), fit to show.
+    it claims is neither fetched nor returned; ``on_item`` hears of each item fetched. Article
+    URLs come back canonical; the source comes back redacted (no credentials or secret query
+    values), fit to show.
     """
     shown = redacted(source)
     if source.lower().startswith(("http://", "https://")):
-        return _read_url(source, shown, fetcher, skip or (lambda _url: False), limits)
+        return _read_url(source, shown, fetcher, skip or (lambda _url: False), limits, on_item)
     if "://" in source:
         return _failed(shown, "not an http(s) URL or a local path")
     return _read_path(Path(source), source, limits)
@@ -80,14 +86,19 @@ def _failed(source: str, reason: str) -> SourceResult:
 
 
 def _read_url(
-    source: str, shown: str, fetcher: Fetcher, skip: Callable[[str], bool], limits: SourceLimits
+    source: str,
+    shown: str,
+    fetcher: Fetcher,
+    skip: Callable[[str], bool],
+    limits: SourceLimits,
+    on_item: ItemCallback | None,
 ) -> SourceResult:
     try:
         fetched = fetcher.get(source.strip())
     except SourceError as exc:
         return _failed(shown, exc.reason)
     if looks_like_feed(fetched.content_type, fetched.body):
-        return _read_feed(shown, fetched, fetcher, skip, limits)
+        return _read_feed(shown, fetched, fetcher, skip, limits, on_item)
     try:
         return SourceResult(shown, [_page_article(fetched, limits)], [])
     except SourceError as exc:
@@ -100,6 +111,7 @@ def _read_feed(
     fetcher: Fetcher,
     skip: Callable[[str], bool],
     limits: SourceLimits,
+    on_item: ItemCallback | None,
 ) -> SourceResult:
     try:
         feed = parse_feed(fetched.body, fetched.url)
@@ -118,6 +130,8 @@ def _read_feed(
             logger.info("%s: %d items left for the next poll", source, left)
             return SourceResult(source, list(articles.values()), problems, skipped, left)
         taken += 1
+        if on_item is not None:
+            on_item(number + 1, len(feed.items), item.url)
         try:
             page = fetcher.get(item.link or item.url)
             article = _page_article(page, limits, item.published, item.title)

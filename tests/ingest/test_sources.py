@@ -63,6 +63,21 @@ def test_rss_feed(site: FixtureServer, fetcher: Fetcher) -> None:
     assert result.articles[1].paragraphs[0].startswith("The 150-year-old lighthouse")
 
 
+def test_feed_items_are_reported_as_they_are_fetched(site: FixtureServer, fetcher: Fetcher) -> None:
+    seen: list[tuple[int, int, str, int]] = []
+
+    def on_item(number: int, total: int, url: str) -> None:
+        seen.append((number, total, url, len(site.requests)))
+
+    site.requests.clear()
+    read_source(site.url("/feeds/news.rss"), fetcher, on_item=on_item)
+    assert [entry[:3] for entry in seen] == [
+        (1, 3, site.url(FERRY)), (2, 3, site.url(LIGHTHOUSE)), (3, 3, site.url(TRAM))
+    ]  # fmt: skip
+    # Each is reported before its own page is fetched: after the feed and the items before it.
+    assert [entry[3] for entry in seen] == [1, 2, 3]
+
+
 def test_atom_feed(site: FixtureServer, fetcher: Fetcher) -> None:
     result = read_source(site.url("/feeds/news.atom"), fetcher)
     assert result.problems == []
