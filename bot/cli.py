@@ -119,8 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument(
         "--unanswerable",
         action="store_true",
-        help="also index half the passages and report answered and declined shares",
+        help="also withhold the gold passages of a quarter of the questions and report the "
+        "verifier: answered, declined, precision, AUROC, ECE, risk-coverage",
     )
+    evaluation.add_argument(
+        "--plot", type=Path, metavar="PNG",
+        help="with --unanswerable: save a reliability diagram and risk-coverage curve "
+        "(needs matplotlib: pip install -e '.[plot]')",
+    )  # fmt: skip
     evaluation.add_argument(
         "--compare",
         metavar="METHODS",
@@ -201,7 +207,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
                   f"--compare (choose from {', '.join(METHODS)})", file=sys.stderr)  # fmt: skip
             return 2
         return eval_command(
-            settings, args.dataset, args.top_k, methods, args.json, stdout, args.unanswerable
+            settings,
+            args.dataset,
+            args.top_k,
+            methods,
+            args.json,
+            stdout,
+            args.unanswerable,
+            args.plot,
         )
     if args.command == "feeds":
         return library.feeds_command(settings, args.action, args.urls, stdout)
@@ -271,7 +284,8 @@ def ask_command(
             _report(stdout, args.json, text, problem)
             continue
         answer = answerer.answer(text, top_k=args.top_k, as_of=as_of)
-        stdout.write((answer_json(answer) if args.json else render_text(answer) + "\n") + "\n")
+        shown = answer_json(answer) if args.json else render_text(answer, bold=stdout.isatty())
+        stdout.write(shown + ("\n" if args.json else "\n\n"))
         stdout.flush()
     return status
 

@@ -101,6 +101,10 @@ class IndexReader:
         vectors = np.vstack([self.vectors.reconstruct(int(i)) for i in ids])
         return [float(s) for s in vectors @ query.astype(np.float32)]
 
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many passages hold each term (see ``Store.document_frequencies``)."""
+        return self.store.document_frequencies(terms)
+
     @property
     def size(self) -> int:
         """Number of vectors."""

@@ -74,6 +74,7 @@ class Store:
         self.path = path
         self._readonly = readonly
         self._newest: str | None = None
+        self._frequencies: dict[str, int] = {}  # read-only stores never change
         if readonly:
             uri = f"file:{path.resolve()}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -225,6 +226,23 @@ class Store:
         newest = self._newest_date()
         with self._lock:
             return fts_search(self._db, terms, k, published_by, newest)
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many passages hold each term (stemmed as BM25 stems it), for IDF weights."""
+        counts: dict[str, int] = {}
+        for term in terms:
+            known = self._frequencies.get(term)
+            if known is None:
+                query = '"' + term.replace('"', '""') + '"'
+                with self._lock:
+                    row = self._db.execute(
+                        "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?", (query,)
+                    ).fetchone()
+                known = int(row[0])
+                if self._readonly:  # a read-only store never changes: keep the count
+                    self._frequencies[term] = known
+            counts[term] = known
+        return counts
 
     def _newest_date(self) -> str:
         """The newest article's date (ISO); read once when the store cannot change."""
