@@ -14,6 +14,7 @@ import pytest
 
 from bot.cli import main
 from bot.settings import Settings, SettingsError, load_settings
+from retrieval.answering.verifier import load_combiner
 from retrieval.index import current_generation
 from tests.conftest import FIXTURES, ROOT, SEED_URL, SEEDS
 
@@ -76,6 +77,9 @@ def test_ask_json_fields(data_dir: Path) -> None:
     assert set(record["citations"][0]) == CITATION_FIELDS
     assert record["citations"][0]["n"] == 1 and record["citations"][0]["url"] == SEED_URL
     assert len(record["results"]) == 1 and set(record["results"][0]) == RESULT_FIELDS
+    assert load_combiner().threshold <= record["confidence"] <= 1
+    assert record["short_answer"] == "Vietnam"
+    assert "decline_reason" not in record
 
 
 def test_ask_not_found_json(data_dir: Path) -> None:
@@ -84,6 +88,9 @@ def test_ask_not_found_json(data_dir: Path) -> None:
     assert code == 0
     assert record["answered"] is False and record["citations"] == [] and record["as_of"] is None
     assert record["closest"][0]["url"] == SEED_URL
+    assert 0 <= record["confidence"] < load_combiner().threshold
+    assert "short_answer" not in record
+    assert record["decline_reason"] in {"weak_evidence", "missing_terms", "no_answer_of_type"}
 
 
 def test_ask_stdin_one_json_line_per_question(data_dir: Path) -> None:

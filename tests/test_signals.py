@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from retrieval.answering.signals import coverage, idf, question_terms, time_fit
+from retrieval.answering.signals import IDF_FLOOR, coverage, idf, question_terms, time_fit
 from retrieval.answering.spans import answer_kind, answer_span
 
 KINDS = [
@@ -76,7 +76,8 @@ def test_coverage_weights_a_missing_name_by_its_rarity() -> None:
 
 def test_idf_is_one_for_an_unseen_word_and_falls_with_frequency() -> None:
     assert idf(0, 1000) == pytest.approx(1.0)
-    assert idf(1, 1000) > idf(10, 1000) > idf(500, 1000) > 0
+    assert idf(1, 1000) > idf(10, 1000) > idf(500, 1000) > idf(1000, 1000) >= IDF_FLOOR
+    assert idf(10, 10) == pytest.approx(IDF_FLOOR, abs=0.02)  # a title word in every passage
 
 
 TIME_FIT = [

@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 
 from retrieval.answering.search import Hit, wants_recent
-from retrieval.answering.spans import answer_kind, answer_span
+from retrieval.answering.spans import answer_kind, answer_spans
 from retrieval.answering.timeframe import question_window
 from retrieval.sentences import STOP_WORDS, content_words
 
@@ -26,7 +26,7 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _ASKING = frozenset({
     "happen", "happened", "many", "much", "long", "far", "big", "old", "fast", "strong", "high",
     "number", "percentage", "share", "amount", "did", "does", "do", "new", "first", "last",
-    "year", "years", "week", "month", "day", "time",
+    "year", "years", "week", "month", "day", "time", "date", "dates", "happen", "happening",
 })  # fmt: skip
 
 
@@ -62,9 +62,15 @@ def question_terms(question: str) -> list[str]:
     return list(dict.fromkeys(w for w in kept if len(w) > 1))
 
 
+# Every term weighs at least this much: in a small index a word of a story's title is in
+# every passage, and its IDF alone would make it count for nothing.
+IDF_FLOOR = 0.2
+
+
 def idf(frequency: int, passages: int) -> float:
-    """Inverse document frequency, scaled to 0..1 (1 for a word no passage holds)."""
-    return math.log((passages + 1) / (frequency + 0.5)) / math.log((passages + 1) / 0.5)
+    """Inverse document frequency, scaled to IDF_FLOOR..1 (1 for a word no passage holds)."""
+    scaled = math.log((passages + 1) / (frequency + 0.5)) / math.log((passages + 1) / 0.5)
+    return IDF_FLOOR + (1 - IDF_FLOOR) * max(scaled, 0.0)
 
 
 def coverage(
@@ -109,10 +115,13 @@ def compute(evidence: Evidence) -> Signals:
         default=0.0,
     )
     kind = answer_kind(evidence.question)
-    span = next(
-        (s for s in (answer_span(kind, x, evidence.question) for x in evidence.sentences) if s),
-        None,
-    )
+    # The best span of any chosen sentence; of equally good ones, the first sentence's.
+    spans = [
+        (preference, row, position, span)
+        for row, sentence in enumerate(evidence.sentences)
+        for preference, position, span in answer_spans(kind, sentence, evidence.question)
+    ]
+    span = min(spans)[3] if spans else None
     outside, age = time_fit(
         evidence.question, max(h.passage.article.published for h in cited), evidence.reference
     )

@@ -31,13 +31,17 @@ _NAME = re.compile(
     r"\b[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|da|van|von|der|al|the|and|d')\s+)?[A-Z][\w'’.-]*)*"
 )
 _PLACE_CUE = re.compile(r"\b(?:in|to|at|near|from|into|across|of|for)\s+$")
-_CALENDAR = {
+_CALENDAR_NAMES = {
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
     "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "the", "a", "an", "it", "he", "she", "they", "this", "that",
-    "but", "and", "in", "on", "at", "after", "before", "while", "as", "if", "when",
+    "november", "december",
 }  # fmt: skip
-
+# Words that open a sentence with a capital without being a name.
+_OPENERS = {
+    "the", "a", "an", "it", "he", "she", "they", "this", "that", "but", "and", "in", "on",
+    "at", "after", "before", "while", "as", "if", "when",
+}  # fmt: skip
+_CALENDAR = _CALENDAR_NAMES | _OPENERS
 KINDS = ("when", "number", "who", "where", "which", "other")
 
 
@@ -78,7 +82,9 @@ def _names(sentence: str) -> list[tuple[str, int]]:
     names = []
     for match in _NAME.finditer(sentence):
         words = match.group(0).split()
-        while words and words[0].lower() in _CALENDAR:
+        # "The" or "A" opening a sentence is not part of a name ("near A Coruna" is).
+        opening = not sentence[: match.start()].strip(" \"'“‘(")
+        while words and words[0].lower() in (_CALENDAR if opening else _CALENDAR_NAMES):
             words = words[1:]
         while words and words[-1].lower() in {"of", "de", "van", "von", "der", "the", "and"}:
             words = words[:-1]
@@ -88,33 +94,49 @@ def _names(sentence: str) -> list[tuple[str, int]]:
 
 
 def answer_span(kind: str, sentence: str, question: str) -> str | None:
-    """The first span of ``sentence`` of the kind the question asks for that the question
+    """The best span of ``sentence`` of the kind the question asks for that the question
     does not already contain, or None."""
+    found = answer_spans(kind, sentence, question)
+    return min(found)[2] if found else None
+
+
+def answer_spans(kind: str, sentence: str, question: str) -> list[tuple[int, int, str]]:
+    """Every span of ``sentence`` that could answer: (preference, position, span), lower
+    preferred. A date the text gives itself ("June 18–19") comes before one written in
+    brackets from a relative date ("on Monday (June 17, 2024)"), which comes before a week
+    or a bare year."""
     asked = _words(question)
     if kind == "when":
+        spans = []
         for match in _DATE.finditer(sentence):
-            span = match.group(0)
-            if _new(span, asked):
-                return re.sub(r"^(?:in|since|by|from|until)\s+", "", span)
-        return None
+            span = re.sub(r"^(?:in|since|by|from|until)\s+", "", match.group(0))
+            if not _new(span, asked):
+                continue
+            before = sentence[: match.start()]
+            bracketed = before.rfind("(") > before.rfind(")")
+            vague = bool(re.fullmatch(r"(?:19|20)\d\d", span)) or before.endswith("week of ")
+            spans.append((2 if vague else int(bracketed), match.start(), span))
+        return spans
     if kind == "number":
+        dates = [m.span() for m in _DATE.finditer(sentence)]
+        numbers = []
         for match in _NUMBER.finditer(sentence):
             span = match.group(0).strip()
-            if re.fullmatch(r"(?:19|20)\d\d", span) or not _new(span, asked):
+            if any(start <= match.start() < end for start, end in dates):
+                continue  # the day of "April 30, 2025" is no count
+            if not _new(span, asked):
                 continue
             unit = _FOLLOWING_WORD.match(sentence, match.end())
             if unit and unit.group(0).strip().lower() not in STOP_WORDS:
                 span += unit.group(0)
-            return span.strip(" ,.")
-        return None
+            numbers.append((0, match.start(), span.strip(" ,.")))
+        return numbers
     if kind in ("who", "where", "which"):
         names = [(n, at) for n, at in _names(sentence) if _new(n, asked)]
-        if kind == "where":
-            cued = [n for n, at in names if _PLACE_CUE.search(sentence[:at])]
-            return cued[0] if cued else (names[0][0] if names else None)
+        if kind == "where":  # a name after "in", "to", "near" ... first
+            return [(0 if _PLACE_CUE.search(sentence[:at]) else 1, at, n) for n, at in names]
         if kind == "who":  # "Ruth Chepkoech of Kenya": the person, not where from
             names = [(re.split(r" (?:of|from) ", n)[0], at) for n, at in names]
-            people = [n for n, _ in names if " " in n]
-            return people[0] if people else (names[0][0] if names else None)
-        return names[0][0] if names else None
-    return None
+            return [(0 if " " in n else 1, at, n) for n, at in names]
+        return [(0, at, n) for n, at in names]
+    return []
