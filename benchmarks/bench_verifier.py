@@ -2,11 +2,11 @@
 
     python benchmarks/bench_verifier.py --baseline-root ../verifier-base [--questions 300]
 
-``--baseline-root`` is a checkout of the commit before the verifier (``git worktree add
-../verifier-base 6fcb1c3``). One index (the XQuAD English paragraphs plus the written news
-of tests/data) is built once; each version then answers the same questions warm, one at a
-time, in its own process, in turns (A B A B ...), and the p50 and p90 of the answerer's
-own ``total_ms`` are printed side by side.
+``--baseline-root`` is a checkout of the commit before the verifier (the storage seam:
+``git worktree add ../verifier-base 2e788e3``). One index (the XQuAD English paragraphs
+plus the written news of tests/data) is built once; each version then answers the same
+questions warm, one at a time, in its own process, in turns (A B A B ...), and the p50
+and p90 of the answerer's own ``total_ms`` are printed side by side.
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
 from retrieval.index import IndexSpec
 from datetime import date
+from pathlib import Path
 embedder = make_embedder(Settings(_env_file=None))
-answerer = Answerer(__import__("pathlib").Path(sys.argv[2]), embedder,
-                    IndexSpec(embedder.name, ChunkSettings()), AnswerSettings())
+spec = IndexSpec(embedder.name, ChunkSettings())
+from retrieval.index import EmbeddedStorage
+answerer = Answerer(EmbeddedStorage(Path(sys.argv[2]), spec), embedder, AnswerSettings())
 questions = json.loads(open(sys.argv[3]).read())
 for q in questions[:20]:
     answerer.answer(q, as_of=date(2100, 1, 1))  # warm up
@@ -80,8 +82,10 @@ def main() -> int:
         for _ in range(args.rounds):
             times["before the verifier"] += run(args.baseline_root.resolve(), data_dir, asked)
             times["with the verifier"] += run(ROOT, data_dir, asked)
-    print(f"{len(questions[::step][: args.questions])} questions x {args.rounds} rounds, "
-          f"{len(xquad.articles) + len(news.articles)} articles; load {os.getloadavg()[0]:.2f}")  # fmt: skip
+    count = len(questions[::step][: args.questions])
+    articles = len(xquad.articles) + len(news.articles)
+    load = os.getloadavg()[0]
+    print(f"{count} questions x {args.rounds} rounds, {articles} articles; load {load:.2f}")
     print("| version | p50 ms | p90 ms |\n|---|---|---|")
     for name, values in times.items():
         deciles = statistics.quantiles(values, n=10)

@@ -50,7 +50,7 @@ from retrieval.evaluation import (  # noqa: E402
     load_eval_set,
     withhold,
 )
-from retrieval.index import IndexSpec, build_index  # noqa: E402
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 RGB = ROOT.parent.parent / "shared" / "eval" / "rgb_en_fact.json"
@@ -108,7 +108,8 @@ def record_set(eval_set: EvalSet, embedder: object) -> list[Record]:
         data_dir = Path(directory)
         build_index(data_dir, split.articles, embedder, ChunkSettings())  # type: ignore[arg-type]
         spec = IndexSpec(embedder.name, ChunkSettings())  # type: ignore[attr-defined]
-        answerer = Answerer(data_dir, embedder, spec, AnswerSettings(min_confidence=0.0))  # type: ignore[arg-type]
+        storage = EmbeddedStorage(data_dir, spec)
+        answerer = Answerer(storage, embedder, AnswerSettings(min_confidence=0.0))  # type: ignore[arg-type]
         for question, answerable in labelled:
             for dated in (True, False) if question.date else (False,):
                 answer = answerer.answer(

@@ -14,7 +14,7 @@ from retrieval.answering.verifier import Combiner, Verifier, load_combiner
 from retrieval.chunking import ChunkSettings
 from retrieval.errors import NewsbotError
 from retrieval.evaluation import load_eval_set
-from retrieval.index import IndexSpec, build_index
+from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 
 DATA = Path(__file__).resolve().parent / "data"
 SIGNALS = (
@@ -29,7 +29,8 @@ def news(tmp_path_factory: pytest.TempPathFactory, embedder) -> Answerer:
     """The written news articles of tests/data/news_dev.json, all of them indexed."""
     data_dir = tmp_path_factory.mktemp("news")
     build_index(data_dir, load_eval_set(DATA / "news_dev.json").articles, embedder, ChunkSettings())
-    return Answerer(data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings())
+    storage = EmbeddedStorage(data_dir, IndexSpec(embedder.name, ChunkSettings()))
+    return Answerer(storage, embedder, AnswerSettings())
 
 
 def test_shipped_weights_load_and_name_every_signal() -> None:
@@ -51,7 +52,9 @@ def test_the_reason_names_the_signals_that_pull_down_most() -> None:
     combiner = Combiner(("coverage", "type_found", "top_similarity"), (4.0, 2.0, 1.0), -4.0,
                         (0.9, 1.0, 0.6), 0.5)  # fmt: skip
     verifier = Verifier(combiner)
-    missing = Signals({"coverage": 0.2, "type_found": 1.0, "top_similarity": 0.6}, None, ("X",), "who")
+    missing = Signals(
+        {"coverage": 0.2, "type_found": 1.0, "top_similarity": 0.6}, None, ("X",), "who"
+    )
     untyped = Signals({"coverage": 0.9, "type_found": 0.0, "top_similarity": 0.1}, None, (), "who")
     assert verifier.verify(missing).reason == "missing_terms"
     assert verifier.verify(untyped).reason == "no_answer_of_type"
@@ -112,7 +115,7 @@ def test_a_declined_answer_names_the_missing_terms(news: Answerer) -> None:
 
 
 def test_min_confidence_setting_overrides_the_calibrated_default(news: Answerer) -> None:
-    strict = Answerer(news.data_dir, news.embedder, news.spec, AnswerSettings(min_confidence=1.0))
+    strict = Answerer(news.storage, news.embedder, AnswerSettings(min_confidence=1.0))
     answer = strict.answer("How many ducks will Portugal cull?", as_of=date(2025, 2, 19))
     assert not answer.answered and answer.confidence > 0.5
     assert answer.closest_report is not None  # related, but under the bar

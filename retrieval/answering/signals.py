@@ -26,7 +26,7 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _ASKING = frozenset({
     "happen", "happened", "many", "much", "long", "far", "big", "old", "fast", "strong", "high",
     "number", "percentage", "share", "amount", "did", "does", "do", "new", "first", "last",
-    "year", "years", "week", "month", "day", "time", "date", "dates", "happen", "happening",
+    "year", "years", "week", "month", "day", "time", "date", "dates", "happening",
 })  # fmt: skip
 
 
