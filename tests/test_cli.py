@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -296,3 +297,20 @@ def test_eval_reports_with_and_without_question_dates(capsys: pytest.CaptureFixt
         run("eval", "--compare", "dense,magic", str(ROOT / "tests/data/seed_golden.json"))[0] == 2
     )
     assert "unknown retrieval method(s) magic" in capsys.readouterr().err
+
+
+def test_eval_unanswerable_reports_the_verifier(tmp_path: Path) -> None:
+    code, out = run("eval", "--unanswerable", str(ROOT / "tests/data/news_dev.json"))
+    assert code == 0
+    assert "Verifier at confidence" in out
+    table = [line for line in out.splitlines() if line.startswith("| hybrid")]
+    # The retrieval table, then the verifier's rows with and without the questions' dates.
+    assert [line.split(" | ")[0] for line in table[-2:]] == ["| hybrid", "| hybrid +dates"]
+    cells = table[-1].strip(" |").split(" | ")[1:6]
+    answered, declined, precision, auroc, ece = (float(c) for c in cells)
+    assert answered >= 0.8 and declined >= 0.8 and auroc >= 0.85 and 0 <= ece <= 0.3
+    risk = [line for line in out.splitlines() if re.match(r"\| 0\.\d+ \|", line)]
+    assert len(risk) >= 5  # the risk-coverage table
+    code, out = run("eval", "--json", "--unanswerable", str(ROOT / "tests/data/news_dev.json"))
+    record = json.loads(out)["verification"]["hybrid +dates"]
+    assert record["unanswerable"] >= 30 and len(record["risk"]) >= 5
