@@ -18,7 +18,7 @@ def verify_set(
     ``retrieval.evaluation.withhold``), ask every question with and without its date, and
     measure the confidences against the configured threshold."""
     from bot.app import chunk_settings, make_answerer
-    from retrieval.answering.verifier import load_combiner
+    from retrieval.answering import load_combiner
     from retrieval.index import build_index
 
     split = withhold(eval_set)

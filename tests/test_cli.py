@@ -309,6 +309,7 @@ def test_eval_unanswerable_reports_the_verifier(tmp_path: Path) -> None:
     cells = table[-1].strip(" |").split(" | ")[1:6]
     answered, declined, precision, auroc, ece = (float(c) for c in cells)
     assert answered >= 0.8 and declined >= 0.8 and auroc >= 0.85 and 0 <= ece <= 0.3
+    assert 0.5 <= precision <= 1
     risk = [line for line in out.splitlines() if re.match(r"\| 0\.\d+ \|", line)]
     assert len(risk) >= 5  # the risk-coverage table
     code, out = run("eval", "--json", "--unanswerable", str(ROOT / "tests/data/news_dev.json"))

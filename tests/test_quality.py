@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from retrieval.answering import Answerer, AnswerSettings
-from retrieval.chunking import ChunkSettings
 from retrieval.answering.verifier import load_combiner
 from retrieval.calibration import Outcome, verification
+from retrieval.chunking import ChunkSettings
 from retrieval.evaluation import (
     FAR_FUTURE,
     EvalSet,

@@ -111,7 +111,7 @@ def test_a_declined_answer_names_the_missing_terms_and_the_closest_report(news: 
                          as_of=date(2025, 2, 19))  # fmt: skip
     assert "Denmark" in answer.missing_terms and "swine" in answer.missing_terms
     assert answer.closest_report is not None
-    assert answer.closest_report.title == "Portugal Orders Cull of 60,000 Ducks After Bird Flu Outbreak"
+    assert answer.closest_report.title.startswith("Portugal Orders Cull of 60,000 Ducks")
 
 
 def test_min_confidence_setting_overrides_the_calibrated_default(news: Answerer) -> None:

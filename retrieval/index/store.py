@@ -13,7 +13,7 @@ import numpy as np
 
 from retrieval.articles import Article, ArticleSummary, Passage
 from retrieval.chunking import embedding_text
-from retrieval.index.keywords import FTS_TOKENIZER, fts_search
+from retrieval.index.keywords import FTS_TOKENIZER, fts_frequencies, fts_search
 from retrieval.index.rows import pack_rows, unpack_rows
 from retrieval.storage import StoredArticle, StoredPassage
 from retrieval.urls import content_hash
@@ -74,7 +74,6 @@ class Store:
         self.path = path
         self._readonly = readonly
         self._newest: str | None = None
-        self._frequencies: dict[str, int] = {}  # read-only stores never change
         if readonly:
             uri = f"file:{path.resolve()}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -229,20 +228,8 @@ class Store:
 
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         """How many passages hold each term (stemmed as BM25 stems it), for IDF weights."""
-        counts: dict[str, int] = {}
-        for term in terms:
-            known = self._frequencies.get(term)
-            if known is None:
-                query = '"' + term.replace('"', '""') + '"'
-                with self._lock:
-                    row = self._db.execute(
-                        "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?", (query,)
-                    ).fetchone()
-                known = int(row[0])
-                if self._readonly:  # a read-only store never changes: keep the count
-                    self._frequencies[term] = known
-            counts[term] = known
-        return counts
+        with self._lock:
+            return fts_frequencies(self._db, terms)
 
     def _newest_date(self) -> str:
         """The newest article's date (ISO); read once when the store cannot change."""
