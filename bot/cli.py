@@ -116,17 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("dataset", type=Path, metavar="DATASET")
     evaluation.add_argument("--top-k", type=_top_k, default=10, metavar="N")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
-    evaluation.add_argument(
-        "--unanswerable",
-        action="store_true",
-        help="also withhold the gold passages of a quarter of the questions and report the "
-        "verifier: answered, declined, precision, AUROC, ECE, risk-coverage",
-    )
-    evaluation.add_argument(
-        "--plot", type=Path, metavar="PNG",
-        help="with --unanswerable: save a reliability diagram and risk-coverage curve "
-        "(needs matplotlib: pip install -e '.[plot]')",
-    )  # fmt: skip
+    evaluation.add_argument("--unanswerable", action="store_true",
+                            help="also withhold a quarter of the evidence; report the verifier")  # fmt: skip
+    evaluation.add_argument("--plot", type=Path, metavar="PNG",
+                            help="with --unanswerable: a reliability and risk-coverage plot "
+                            "(pip install -e '.[plot]')")  # fmt: skip
     evaluation.add_argument(
         "--compare",
         metavar="METHODS",
@@ -206,16 +200,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
             print(f"error: unknown retrieval method(s) {', '.join(sorted(unknown))} for "
                   f"--compare (choose from {', '.join(METHODS)})", file=sys.stderr)  # fmt: skip
             return 2
-        return eval_command(
-            settings,
-            args.dataset,
-            args.top_k,
-            methods,
-            args.json,
-            stdout,
-            args.unanswerable,
-            args.plot,
-        )
+        return eval_command(settings, args.dataset, args.top_k, methods, args.json, stdout,
+                            args.unanswerable, args.plot)  # fmt: skip
     if args.command == "feeds":
         return library.feeds_command(settings, args.action, args.urls, stdout)
     if args.command == "telegram":
