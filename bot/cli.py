@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--top-k", type=_top_k, default=10, metavar="N")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
     evaluation.add_argument("--unanswerable", action="store_true",
-                            help="also withhold a quarter of the evidence; report the verifier")  # fmt: skip
+                            help="also withhold some evidence; report the verifier")  # fmt: skip
     evaluation.add_argument("--plot", type=Path, metavar="PNG",
                             help="with --unanswerable: a reliability and risk-coverage plot "
                             "(pip install -e '.[plot]')")  # fmt: skip
