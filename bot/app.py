@@ -122,6 +122,7 @@ def answer_settings(settings: Settings, **overrides: object) -> AnswerSettings:
         "method": settings.retrieval_method,
         "keyword_weight": settings.keyword_weight,
         "threshold": settings.evidence_threshold,
+        "min_confidence": settings.min_confidence,
         "per_article": settings.max_passages_per_article,
         "recency_half_life_days": settings.recency_half_life_days,
         "recency_weight": settings.recency_weight,

@@ -116,11 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("dataset", type=Path, metavar="DATASET")
     evaluation.add_argument("--top-k", type=_top_k, default=10, metavar="N")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
-    evaluation.add_argument(
-        "--unanswerable",
-        action="store_true",
-        help="also index half the passages and report answered and declined shares",
-    )
+    evaluation.add_argument("--unanswerable", action="store_true",
+                            help="also withhold some evidence; report the verifier")  # fmt: skip
+    evaluation.add_argument("--plot", type=Path, metavar="PNG",
+                            help="with --unanswerable: a reliability and risk-coverage plot "
+                            "(pip install -e '.[plot]')")  # fmt: skip
     evaluation.add_argument(
         "--compare",
         metavar="METHODS",
@@ -200,9 +200,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
             print(f"error: unknown retrieval method(s) {', '.join(sorted(unknown))} for "
                   f"--compare (choose from {', '.join(METHODS)})", file=sys.stderr)  # fmt: skip
             return 2
-        return eval_command(
-            settings, args.dataset, args.top_k, methods, args.json, stdout, args.unanswerable
-        )
+        return eval_command(settings, args.dataset, args.top_k, methods, args.json, stdout,
+                            args.unanswerable, args.plot)  # fmt: skip
     if args.command == "feeds":
         return library.feeds_command(settings, args.action, args.urls, stdout)
     if args.command == "telegram":
@@ -271,7 +270,8 @@ def ask_command(
             _report(stdout, args.json, text, problem)
             continue
         answer = answerer.answer(text, top_k=args.top_k, as_of=as_of)
-        stdout.write((answer_json(answer) if args.json else render_text(answer) + "\n") + "\n")
+        shown = answer_json(answer) if args.json else render_text(answer, bold=stdout.isatty())
+        stdout.write(shown + ("\n" if args.json else "\n\n"))
         stdout.flush()
     return status
 

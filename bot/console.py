@@ -129,7 +129,8 @@ class Console:
         if problem := question_problem(line, self.languages):
             self.say(f"Sorry, {problem.rstrip('.')}.")
             return True
-        self.say(render_text(self.answerer.answer(line, as_of=self.as_of), verbose=self.verbose))
+        answer = self.answerer.answer(line, as_of=self.as_of)
+        self.say(render_text(answer, verbose=self.verbose, bold=self.stdout.isatty()))
         return True
 
     def command(self, name: str) -> bool:

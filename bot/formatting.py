@@ -18,9 +18,27 @@ def byline(item: Citation | ArticleSummary) -> str:
     return f"{item.title} — {outlet}, {format_date(item.published)}"
 
 
-def render_text(answer: Answer, *, verbose: bool = False) -> str:
-    """The answer as a person reads it in a terminal."""
-    lines = [answer.text]
+BOLD, PLAIN = "\033[1m", "\033[0m"
+
+
+def closest_report_line(answer: Answer) -> str:
+    """'The closest report, from June 17, 2024, is about “…”.' for a declined answer whose
+    best passage is related but does not answer; empty otherwise."""
+    report = answer.closest_report
+    if answer.answered or report is None:
+        return ""
+    return f"The closest report, from {format_date(report.published)}, is about “{report.title}”."
+
+
+def render_text(answer: Answer, *, verbose: bool = False, bold: bool = False) -> str:
+    """The answer as a person reads it in a terminal: the short answer first (in bold on a
+    terminal that shows it), then the cited sentences."""
+    lines = []
+    if answer.answered and answer.short_answer:
+        lines.append(f"{BOLD}{answer.short_answer}{PLAIN}" if bold else answer.short_answer)
+    lines.append(answer.text)
+    if line := closest_report_line(answer):
+        lines.append(line)
     if answer.age_note:
         lines.append(answer.age_note)
     if answer.citations:
@@ -49,6 +67,12 @@ def render_trace(answer: Answer) -> str:
         lines.append(
             f"  {result.rank}. {result.score:.3f}  {result.title} ({result.published}): {text}"
         )
+    if answer.signals:
+        lines.append(
+            f"  confidence {answer.confidence:.3f}"
+            + (f", declined: {answer.decline_reason}" if answer.decline_reason else "")
+        )
+        lines.append("  signals: " + ", ".join(f"{k} {v:.3f}" for k, v in answer.signals.items()))
     timings = ", ".join(f"{k} {v:.0f}" for k, v in answer.timings.items())
     if timings:
         lines.append(f"  timings (ms): {timings}")
@@ -67,6 +91,17 @@ def answer_record(answer: Answer) -> dict[str, Any]:
         "answer_mode": answer.answer_mode,
         "dropped_sentences": answer.dropped_sentences,
         "llm_ms": answer.llm_ms,
+        "confidence": answer.confidence,
+        **(
+            {"short_answer": answer.short_answer} if answer.answered and answer.short_answer else {}
+        ),
+        **({"decline_reason": answer.decline_reason} if not answer.answered else {}),
+        **({"missing_terms": list(answer.missing_terms)} if answer.missing_terms else {}),
+        **(
+            {"closest_report": _reference(answer.closest_report)}
+            if not answer.answered and answer.closest_report
+            else {}
+        ),
         "citations": [
             {
                 "n": c.n,

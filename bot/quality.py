@@ -26,11 +26,15 @@ def eval_command(
     as_json: bool,
     stdout: TextIO,
     unanswerable: bool = False,
+    plot: Path | None = None,
 ) -> int:
-    """Index the QA set's passages in a temporary directory and answer every question."""
+    """Index the QA set's passages in a temporary directory and answer every question; with
+    ``unanswerable``, measure the verifier with some gold passages withheld (``plot``: a PNG
+    of its reliability diagram and risk–coverage curve)."""
     from bot.app import chunk_settings, make_answerer, make_embedder
     from bot.progress import ProgressPrinter
-    from retrieval.evaluation import FAR_FUTURE, answered_share, evaluate, holdout, load_eval_set
+    from bot.verification import plot_verification, render_verification, verify_set
+    from retrieval.evaluation import FAR_FUTURE, evaluate, load_eval_set
     from retrieval.index import build_index
 
     eval_set = load_eval_set(dataset)
@@ -53,29 +57,14 @@ def eval_command(
                                               as_of=q.date or FAR_FUTURE),
                     eval_set.questions,
                 )  # fmt: skip
-    gate: dict[str, dict[str, float]] = {}
-    if unanswerable:
-        split = holdout(eval_set)
-        with tempfile.TemporaryDirectory(prefix="newsbot-eval-holdout-") as directory:
-            data_dir = Path(directory)
-            build_index(data_dir, split.articles, embedder, chunk_settings(settings))
-            for method in methods:
-                answerer = make_answerer(settings, embedder, data_dir, method=method)
-
-                def ask(q):  # type: ignore[no-untyped-def]
-                    return answerer.answer(q.question, top_k=top_k, as_of=FAR_FUTURE)  # noqa: B023
-
-                gate[method] = {
-                    "answerable": len(split.answerable),
-                    "answered": answered_share(ask, split.answerable),
-                    "unanswerable": len(split.unanswerable),
-                    "declined": 1 - answered_share(ask, split.unanswerable),
-                }
+    checks = verify_set(settings, eval_set, embedder, methods, top_k) if unanswerable else {}
+    if plot is not None and checks:
+        plot_verification(checks, plot)
     if as_json:
         record = {"dataset": str(dataset), "questions": len(eval_set.questions),
                   "passages": len(eval_set.articles), "top_k": top_k,
                   "results": {name: asdict(m) for name, m in rows.items()},
-                  "gate": gate}  # fmt: skip
+                  "verification": {name: asdict(v) for name, v in checks.items()}}  # fmt: skip
         stdout.write(json.dumps(record) + "\n")
         return 0
     stdout.write(
@@ -87,16 +76,8 @@ def eval_command(
     for name, metrics in rows.items():
         cells = [_cell(key, getattr(metrics, key)) for _, key in COLUMNS]
         stdout.write(f"| {name} | " + " | ".join(cells) + " |\n")
-    if gate:
-        some = next(iter(gate.values()))
-        stdout.write(
-            f"\nEvidence gate at {settings.evidence_threshold} with every other passage removed: "
-            f"{some['answerable']:.0f} questions keep their gold passages, "
-            f"{some['unanswerable']:.0f} lose them.\n\n"
-            "| configuration | answerable answered | unanswerable declined |\n|---|---|---|\n"
-        )
-        for name, shares in gate.items():
-            stdout.write(f"| {name} | {shares['answered']:.3f} | {shares['declined']:.3f} |\n")
+    if checks:
+        stdout.write("\n" + render_verification(checks))
     return 0
 
 

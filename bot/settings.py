@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     retrieval_method: str = "hybrid"  # one of METHODS
     keyword_weight: float = Field(0.3, ge=0.0, le=5.0)
     evidence_threshold: float = Field(0.40, ge=-1.0, le=1.0)
+    # None: the calibrated default shipped with the verifier's weights.
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
     max_passages_per_article: int = Field(2, ge=1, le=20)
     recency_half_life_days: float = Field(30.0, gt=0)
     recency_weight: float = Field(0.05, ge=0.0, le=1.0)
@@ -153,6 +155,7 @@ class Settings(BaseSettings):
         "llm_base_url",
         "llm_model",
         "llm_api_key",
+        "min_confidence",
         mode="before",
     )
     @classmethod

@@ -56,6 +56,14 @@ class Answer:
     ``"llm"`` (a language model, every sentence checked); ``dropped_sentences`` counts the
     model's sentences that failed the check and ``llm_ms`` how long the model took (None when
     it was not asked).
+
+    ``confidence`` is the verifier's calibrated probability that the best answer it could
+    compose is supported, on every answer, given or declined. A declined answer says why in
+    ``decline_reason`` (``weak_evidence``, ``missing_terms`` with ``missing_terms``,
+    ``no_answer_of_type``, ``outside_time_frame``) and, when the best passage is related but
+    does not answer, names its article in ``closest_report``. A confident answer carries the
+    span that answers (a date, a number, a name) in ``short_answer``; ``signals`` are the
+    verifier's inputs, for traces.
     """
 
     question: str
@@ -72,6 +80,12 @@ class Answer:
     answer_mode: str = "extractive"
     dropped_sentences: int = 0
     llm_ms: float | None = None
+    confidence: float = 0.0
+    decline_reason: str | None = None
+    missing_terms: tuple[str, ...] = ()
+    short_answer: str | None = None
+    closest_report: ArticleSummary | None = None
+    signals: dict[str, float] = field(default_factory=dict, compare=False)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -175,31 +176,48 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+# The development protocol of the verifier (benchmarks/calibrate_verifier.py): in each QA
+# set the gold passages of one question group in WITHHOLD_EVERY are taken out of the index
+# (their questions become unanswerable, "negative rejection"), and one group in
+# HELD_OUT_EVERY is never fitted on. A group is the questions of one gold passage.
+WITHHOLD_EVERY = 4
+HELD_OUT_EVERY = 3
+
+
 @dataclass(frozen=True)
 class Holdout:
-    """Half the passages taken out: questions whose gold passages all went are unanswerable."""
+    """Some passages taken out: questions whose gold passages all went are unanswerable."""
 
     articles: tuple[Article, ...]
     answerable: tuple[EvalQuestion, ...]
     unanswerable: tuple[EvalQuestion, ...]
 
 
-def holdout(eval_set: EvalSet) -> Holdout:
-    """Remove every other passage (in id order); split the questions accordingly."""
-    ids = sorted(passage_id(a.url) for a in eval_set.articles)
-    removed = set(ids[1::2])
+def question_group(question: EvalQuestion) -> str:
+    """The key that keeps the questions of one passage (or article) on one side."""
+    return min(question.gold) if question.gold else question.id
+
+
+def _bucket(key: str, salt: str, every: int) -> bool:
+    digest = hashlib.sha256(f"{salt}:{key}".encode()).hexdigest()
+    return int(digest[:8], 16) % every == 0
+
+
+def is_held_out(question: EvalQuestion) -> bool:
+    """Whether a question belongs to the held-out split (decided by a hash of its group)."""
+    return _bucket(question_group(question), "held-out", HELD_OUT_EVERY)
+
+
+def withhold(eval_set: EvalSet, every: int = WITHHOLD_EVERY) -> Holdout:
+    """The set with the gold passages of one question group in ``every`` taken out;
+    questions left without a gold passage (or written without one) are unanswerable."""
+    removed = {
+        g for q in eval_set.questions if q.gold and _bucket(question_group(q), "withhold", every)
+        for g in q.gold
+    }  # fmt: skip
     kept = tuple(a for a in eval_set.articles if passage_id(a.url) not in removed)
     return Holdout(
         kept,
-        tuple(q for q in eval_set.questions if not q.gold & removed),
-        tuple(q for q in eval_set.questions if q.gold <= removed),
+        tuple(q for q in eval_set.questions if q.gold - removed),
+        tuple(q for q in eval_set.questions if not q.gold - removed),
     )
-
-
-def answered_share(
-    ask: Callable[[EvalQuestion], Answer], questions: Sequence[EvalQuestion]
-) -> float:
-    """The share of questions the answerer answers (rather than declines)."""
-    if not questions:
-        return 0.0
-    return sum(ask(q).answered for q in questions) / len(questions)

@@ -76,6 +76,11 @@ class StoreReader(Protocol):
         """Per passage id, its sentences' vectors (one row per sentence), where stored."""
         ...
 
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many passages hold each term (stemmed as keyword search stems it): the
+        verifier's IDF weights."""
+        ...
+
     def find(self, url: str) -> StoredArticle | None:
         """The article known by this URL (its own or a copy's), if any."""
         ...

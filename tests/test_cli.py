@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from bot.cli import main
 from bot.settings import Settings, SettingsError, load_settings
+from retrieval.answering.verifier import load_combiner
 from retrieval.index import current_generation
 from tests.conftest import FIXTURES, ROOT, SEED_URL, SEEDS
 
@@ -76,6 +78,9 @@ def test_ask_json_fields(data_dir: Path) -> None:
     assert set(record["citations"][0]) == CITATION_FIELDS
     assert record["citations"][0]["n"] == 1 and record["citations"][0]["url"] == SEED_URL
     assert len(record["results"]) == 1 and set(record["results"][0]) == RESULT_FIELDS
+    assert load_combiner().threshold <= record["confidence"] <= 1
+    assert record["short_answer"] == "Vietnam"
+    assert "decline_reason" not in record
 
 
 def test_ask_not_found_json(data_dir: Path) -> None:
@@ -84,6 +89,9 @@ def test_ask_not_found_json(data_dir: Path) -> None:
     assert code == 0
     assert record["answered"] is False and record["citations"] == [] and record["as_of"] is None
     assert record["closest"][0]["url"] == SEED_URL
+    assert 0 <= record["confidence"] < load_combiner().threshold
+    assert "short_answer" not in record
+    assert record["decline_reason"] in {"weak_evidence", "missing_terms", "no_answer_of_type"}
 
 
 def test_ask_stdin_one_json_line_per_question(data_dir: Path) -> None:
@@ -289,3 +297,21 @@ def test_eval_reports_with_and_without_question_dates(capsys: pytest.CaptureFixt
         run("eval", "--compare", "dense,magic", str(ROOT / "tests/data/seed_golden.json"))[0] == 2
     )
     assert "unknown retrieval method(s) magic" in capsys.readouterr().err
+
+
+def test_eval_unanswerable_reports_the_verifier(tmp_path: Path) -> None:
+    code, out = run("eval", "--unanswerable", str(ROOT / "tests/data/news_dev.json"))
+    assert code == 0
+    assert "Verifier at confidence" in out
+    table = [line for line in out.splitlines() if line.startswith("| hybrid")]
+    # The retrieval table, then the verifier's rows with and without the questions' dates.
+    assert [line.split(" | ")[0] for line in table[-2:]] == ["| hybrid", "| hybrid +dates"]
+    cells = table[-1].strip(" |").split(" | ")[1:6]
+    answered, declined, precision, auroc, ece = (float(c) for c in cells)
+    assert answered >= 0.8 and declined >= 0.8 and auroc >= 0.85 and 0 <= ece <= 0.3
+    assert 0.5 <= precision <= 1
+    risk = [line for line in out.splitlines() if re.match(r"\| 0\.\d+ \|", line)]
+    assert len(risk) >= 5  # the risk-coverage table
+    code, out = run("eval", "--json", "--unanswerable", str(ROOT / "tests/data/news_dev.json"))
+    record = json.loads(out)["verification"]["hybrid +dates"]
+    assert record["unanswerable"] >= 30 and len(record["risk"]) >= 5

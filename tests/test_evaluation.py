@@ -13,11 +13,13 @@ from retrieval.errors import NewsbotError
 from retrieval.evaluation import (
     EVAL_URL,
     EvalQuestion,
+    EvalSet,
     evaluate,
-    holdout,
+    is_held_out,
     load_eval_set,
     ndcg_at_10,
     rank_of_gold,
+    withhold,
 )
 
 DAY = date(2024, 1, 1)
@@ -62,7 +64,7 @@ def test_evaluate_counts() -> None:
     assert metrics.questions == 4 and metrics.p99_ms >= metrics.p50_ms >= 0
 
 
-def test_load_and_holdout(tmp_path: Path) -> None:
+def test_load_and_withhold(tmp_path: Path) -> None:
     data = {
         "passages": [
             {"id": f"p{i}", "title": "T", "text": f"Text {i}.", "date": f"2024-05-0{i + 1}"}
@@ -86,10 +88,30 @@ def test_load_and_holdout(tmp_path: Path) -> None:
     assert [a.published for a in eval_set.articles][:2] == [date(2024, 5, 1), date(2024, 5, 2)]
     assert eval_set.questions[0].answers == ("A", "B")
     assert eval_set.questions[0].date == date(2024, 6, 1) and eval_set.questions[1].date is None
-    split = holdout(eval_set)
-    assert {a.url for a in split.articles} == {EVAL_URL + "p0", EVAL_URL + "p2"}
-    assert [q.id for q in split.answerable] == ["q0"]
-    assert [q.id for q in split.unanswerable] == ["q1"]
+    everything = withhold(eval_set, every=1)  # every group's gold passages go
+    assert {a.url for a in everything.articles} == {EVAL_URL + "p2", EVAL_URL + "p3"}
+    assert everything.answerable == ()
+    assert [q.id for q in everything.unanswerable] == ["q0", "q1", "q2"]
+
+
+def _questions(count: int) -> EvalSet:
+    questions = tuple(
+        EvalQuestion(f"q{i}", "?", frozenset({f"p{i // 2}"}), ("a",)) for i in range(count)
+    )
+    return EvalSet("synthetic", (), questions)
+
+
+def test_withheld_and_held_out_shares_are_stable_and_keep_groups_together() -> None:
+    eval_set = _questions(3000)
+    split = withhold(eval_set)
+    assert 0.2 < len(split.unanswerable) / 3000 < 0.3  # one group in four
+    assert withhold(eval_set) == split  # a hash, not a random draw
+    held = [is_held_out(q) for q in eval_set.questions]
+    assert 0.28 < sum(held) / 3000 < 0.38  # one group in three
+    # Two questions of one passage are on one side of both splits.
+    assert all(held[i] == held[i + 1] for i in range(0, 3000, 2))
+    gone = {q.id for q in split.unanswerable}
+    assert all((f"q{i}" in gone) == (f"q{i + 1}" in gone) for i in range(0, 3000, 2))
 
 
 def test_bad_eval_set(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from bot.formatting import closest_report_line
 from bot.telegram.splitting import (
     MAX_MESSAGE_LENGTH,
     Paragraph,
@@ -59,6 +60,10 @@ def _text_paragraphs(text: str) -> list[Paragraph]:
 def render_answer(answer: Answer, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
     """An answer as HTML messages: the text, then numbered sources or the closest headlines."""
     paragraphs = _text_paragraphs(answer.text)
+    if answer.answered and answer.short_answer:
+        paragraphs.insert(0, (f"<b>{escape_html(answer.short_answer)}</b>",))
+    if closest := closest_report_line(answer):
+        paragraphs.append((escape_html(closest),))
     if answer.answered and answer.age_note:
         paragraphs.append((f"<i>{escape_html(answer.age_note)}</i>",))
     if answer.answered and answer.citations:

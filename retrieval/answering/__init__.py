@@ -4,8 +4,9 @@
 dense, keyword and fused ranking from ``fusion``, copies folded, recency and time frames
 from ``timeframe``), optionally reranks them (``reranking``), chooses the sentences that
 answer (``compose``), notices reports that disagree (``conflicts``) and writes the text with
-its citations (``citations``). It reads the index only through the ``retrieval.storage``
-protocols, so any storage backend serves it.
+its citations (``citations``); the verifier (``signals``, ``spans``, ``verifier``) gives
+the answer a calibrated confidence and declines below it. It reads the index only through
+the ``retrieval.storage`` protocols, so any storage backend serves it.
 
 The retrieval methods and the language check load at once (the settings check against the
 methods; the front-ends check every question's language); the rest loads when first named.
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from retrieval.answering.answerer import Answerer, AnswerSettings
     from retrieval.answering.reranking import CrossEncoderReranker, Reranker
     from retrieval.answering.search import Hit
+    from retrieval.answering.verifier import Combiner, load_combiner
 
 _LAZY = {
     "Answerer": "answerer",
@@ -30,6 +32,8 @@ _LAZY = {
     "CrossEncoderReranker": "reranking",
     "Reranker": "reranking",
     "Hit": "search",
+    "Combiner": "verifier",
+    "load_combiner": "verifier",
 }
 
 
@@ -44,10 +48,12 @@ __all__ = [
     "METHODS",
     "AnswerSettings",
     "Answerer",
+    "Combiner",
     "CrossEncoderReranker",
     "Detected",
     "Hit",
     "Reranker",
     "detect",
     "language_problem",
+    "load_combiner",
 ]

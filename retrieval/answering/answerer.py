@@ -11,14 +11,16 @@ import numpy as np
 
 from retrieval.answer import NOT_FOUND_TEXT, Answer, Question, Result
 from retrieval.answering.citations import write_answer
-from retrieval.answering.compose import Candidate, pick_sentences, score_sentences, supported
+from retrieval.answering.compose import Candidate, pick_sentences, score_sentences
 from retrieval.answering.conflicts import find_conflict
 from retrieval.answering.reranking import Reranker, rerank
 from retrieval.answering.search import Hit, SearchPlan, collapse_per_article, retrieve, wants_recent
+from retrieval.answering.signals import Evidence, compute, question_terms
 from retrieval.answering.timeframe import question_window
+from retrieval.answering.verifier import Verifier, load_combiner, settle
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
-from retrieval.dates import age_note
+from retrieval.dates import age_note, resolve_relative_dates
 from retrieval.embedding import Embedder
 from retrieval.sentences import content_words, keyword_terms, split_sentences
 from retrieval.storage import Storage, StoreReader
@@ -43,8 +45,8 @@ class AnswerSettings:
     window_weight: float = 0.1
     age_note_days: int = 2
     rerank_top: int = 20
-    # Passages this similar to the question need not share its words (paraphrases).
-    support_exempt_similarity: float = 0.6
+    # Below this confidence the answerer declines; None takes the calibrated default.
+    min_confidence: float | None = None
 
 
 class Answerer:
@@ -63,6 +65,7 @@ class Answerer:
         self.settings = settings or AnswerSettings()
         self._today = today
         self.reranker = reranker
+        self.verifier = Verifier(load_combiner(), self.settings.min_confidence)
 
     def reader(self) -> StoreReader:
         """The live index (the storage reopens it when a write has landed)."""
@@ -155,21 +158,22 @@ class Answerer:
             closest=_distinct_articles(hits, 3),
             timings=timings,
         )
-        # The gate looks at every candidate: reranking may push the closest passage down.
-        best = max((hit.similarity for hit in ranked), default=-1.0)
-        if not question or best < self.settings.threshold:
+        if not question or not ranked:
             timings["total_ms"] = (time.perf_counter() - started) * 1000
-            return not_found
+            return replace(not_found, decline_reason="weak_evidence")
         mark = time.perf_counter()
         evidence = self._evidence(ranked)
-        answer = self._compose(reader, question, query, evidence, results, reference, context)
+        answer, judged = self._compose(reader, question, query, ranked, evidence, results,
+                                       reference, context)  # fmt: skip
+        signals = compute(judged)
+        answer = settle(answer, not_found, signals, self.verifier.verify(signals),
+                        judged.cited[0], related=self.settings.threshold)  # fmt: skip
         timings["compose_ms"] = (time.perf_counter() - mark) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
-        # Past the gate: a writer may answer from these passages even where compose did not.
-        drawn_from = _results(evidence)
-        if answer is None:  # the chosen sentences do not bear on the question
-            return replace(not_found, passed_gate=True, evidence=drawn_from)
-        answer = replace(answer, passed_gate=True, evidence=drawn_from)
+        # A writer may answer from these passages when they are close enough to the question
+        # (what the evidence gate asked before the verifier).
+        close = max(hit.similarity for hit in ranked) >= self.settings.threshold
+        answer = replace(answer, passed_gate=close, evidence=_results(evidence))
         answer.timings.update(timings)
         return answer
 
@@ -190,13 +194,14 @@ class Answerer:
         reader: StoreReader,
         question: str,
         query: np.ndarray,
+        ranked: list[Hit],
         evidence: list[Hit],
         results: tuple[Result, ...],
         reference: date,
         context: str | None,
-    ) -> Answer | None:
-        """The answer from the evidence passages' best sentences, or None when they do not
-        bear on the question."""
+    ) -> tuple[Answer, Evidence]:
+        """The answer from the evidence passages' best sentences, and what the verifier
+        reads to judge it."""
         candidates = [
             Candidate(sentence, rank, position, hit.similarity, hit.boost)
             for rank, hit in enumerate(evidence)
@@ -211,10 +216,6 @@ class Answerer:
             margin=self.settings.sentence_margin,
             limit=self.settings.max_sentences,
         )
-        if not supported(question, extra, [evidence[c.candidate.passage_rank] for c in chosen],
-                         best_similarity=max(h.similarity for h in evidence),
-                         strong=self.settings.support_exempt_similarity):  # fmt: skip
-            return None
         # When reports disagree (an earlier one said June 19, a later one June 18), the
         # newest leads and the answer says that they differ.
         conflict = find_conflict(chosen[0], scored, sentence_vectors, evidence)
@@ -223,7 +224,22 @@ class Answerer:
         text, citations = write_answer(chosen, evidence, conflict[1] if conflict else None)
         newest = max(c.published for c in citations)
         note = age_note(newest, reference, self.settings.age_note_days)
-        return Answer(
+        cited = [evidence[c.candidate.passage_rank] for c in chosen]
+        judged = Evidence(
+            question=question,
+            query=query,
+            ranked=ranked,
+            cited=cited,
+            sentences=[
+                resolve_relative_dates(c.candidate.text, hit.passage.article.published)
+                for c, hit in zip(chosen, cited, strict=True)
+            ],
+            sentence_vectors=sentence_vectors[[c.index for c in chosen]],
+            reference=reference,
+            passages=reader.size,
+            frequencies=reader.document_frequencies([t.lower() for t in question_terms(question)]),
+        )
+        answer = Answer(
             question=question,
             answered=True,
             text=text,
@@ -233,6 +249,7 @@ class Answerer:
             as_of=newest,
             age_note=note,
         )
+        return answer, judged
 
     def _sentence_vectors(
         self, reader: StoreReader, evidence: list[Hit], candidates: list[Candidate]

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.answering.search import Hit
 from retrieval.sentences import content_words
 
 _DATE_WORDS = re.compile(
@@ -145,26 +144,3 @@ def pick_sentences(
         if all(float(vector @ sentence_vectors[c.index]) < 0.9 for c in chosen):
             chosen.append(candidate)
     return sorted(chosen, key=lambda s: (s.candidate.passage_rank, s.candidate.position))
-
-
-def supported(
-    question: str,
-    context_words: set[str] | None,
-    cited: Sequence[Hit],
-    *,
-    best_similarity: float,
-    strong: float,
-) -> bool:
-    """Whether the cited passages bear on the question: they share one of its key words
-    (or, for a follow-up, of the conversation's), unless they are very close in meaning."""
-    if best_similarity >= strong:
-        return True
-    keys = content_words(question)
-    if not keys:  # nothing to check a question like "what happened?" against
-        return True
-    keys |= context_words or set()
-    for hit in cited:
-        words = content_words(f"{hit.passage.article.title} {hit.passage.text}")
-        if keys & words:
-            return True
-    return False

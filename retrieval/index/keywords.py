@@ -248,3 +248,13 @@ def fts_search(
         )
         arguments = (query, published_by.isoformat(), k)
     return [(int(r[0]), float(r[1])) for r in db.execute(sql, arguments).fetchall()]
+
+
+def fts_frequencies(db: sqlite3.Connection, terms: Iterable[str]) -> dict[str, int]:
+    """How many passages FTS5 finds each term in (each quoted, so nothing is query syntax)."""
+    counts = {}
+    for term in terms:
+        query = '"' + term.replace('"', '""') + '"'
+        row = db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?", (query,))
+        counts[term] = int(row.fetchone()[0])
+    return counts

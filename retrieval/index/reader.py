@@ -39,6 +39,7 @@ class IndexReader:
         self.manifest = manifest
         self._policy = policy
         self.store = Store(directory / STORE, readonly=True)
+        self._frequencies: dict[str, int] = {}  # a generation never changes: counts keep
         saved = directory / KEYWORDS
         self.keywords = KeywordIndex(saved) if saved.exists() else None
 
@@ -100,6 +101,13 @@ class IndexReader:
             return []
         vectors = np.vstack([self.vectors.reconstruct(int(i)) for i in ids])
         return [float(s) for s in vectors @ query.astype(np.float32)]
+
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many passages hold each term (see ``Store.document_frequencies``)."""
+        new = [t for t in terms if t not in self._frequencies]
+        if new:
+            self._frequencies.update(self.store.document_frequencies(new))
+        return {t: self._frequencies[t] for t in terms}
 
     @property
     def size(self) -> int:

@@ -14,7 +14,7 @@ import numpy as np
 
 from retrieval.articles import Article, ArticleSummary, Passage
 from retrieval.chunking import embedding_text
-from retrieval.index.keywords import FTS_TOKENIZER, fts_search
+from retrieval.index.keywords import FTS_TOKENIZER, fts_frequencies, fts_search
 from retrieval.index.rows import pack_rows, unpack_rows
 from retrieval.storage import StoredArticle, StoredPassage
 from retrieval.urls import content_hash
@@ -227,6 +227,11 @@ class Store:
         newest = self._newest_date()
         with self._lock:
             return fts_search(self._db, terms, k, published_by, newest)
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many passages hold each term (stemmed as BM25 stems it), for IDF weights."""
+        with self._lock:
+            return fts_frequencies(self._db, terms)
 
     def _newest_date(self) -> str:
         """The newest article's date (ISO); read once when the store cannot change."""

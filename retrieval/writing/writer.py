@@ -91,6 +91,12 @@ class AnswerWriter:
             as_of=newest,
             age_note=age_note(newest, extractive.as_of_query, self.settings.age_note_days),
             closest=(),
+            # The verifier judged the extractive sentences, not these: no short answer from
+            # them, and no reason to decline.
+            short_answer=None,
+            decline_reason=None,
+            missing_terms=(),
+            closest_report=None,
             answer_mode="llm",
             dropped_sentences=draft.dropped,
             llm_ms=round(elapsed, 1),

@@ -254,9 +254,8 @@ async def test_add_never_echoes_credentials_or_query_secrets(
 async def test_add_refuses_a_local_address_by_default(
     data_dir: Path, fake_api: FakeBotApi, embedder: Any, site: FixtureServer
 ) -> None:
-    answerer = Answerer(
-        data_dir, embedder, IndexSpec(embedder.name, ChunkSettings()), AnswerSettings()
-    )
+    storage = EmbeddedStorage(data_dir, IndexSpec(embedder.name, ChunkSettings()))
+    answerer = Answerer(storage, embedder, AnswerSettings())
     settings = make_settings(data_dir, fake_api, fetch_timeout=1.0)
     before = len(site.requests)
     async with running(settings, answerer, fake_api) as bot:

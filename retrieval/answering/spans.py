@@ -1,0 +1,142 @@
+"""Answer types and the short spans that answer them ("June 18–19, 2024", "43 days")."""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.sentences import STOP_WORDS
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?(?:\s*[-–]\s*\d{1,2})?"
+_DATE = re.compile(
+    rf"\b{_MONTH}\s+{_DAY}(?:,?\s+\d{{4}})?\b|\b{_DAY}\s+{_MONTH}(?:,?\s+\d{{4}})?\b"
+    rf"|\b{_MONTH}\s+\d{{4}}\b|\b(?:in|since|by|from|until)\s+(?:19|20)\d{{2}}\b"
+    r"|\b(?:19|20)\d{2}\b"
+)
+_SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion))?"
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|millions?|half|a third|a quarter|twice|second|third|fourth|fifth"
+)
+_NUMBER = re.compile(
+    rf"(?:[$€£]\s?)?\b\d[\d,.]*(?:%|-[a-z]+)?{_SCALE}|\b(?:{_NUMBER_WORDS})\b(?:-[a-z]+)?",
+    re.I,
+)
+_FOLLOWING_WORD = re.compile(r"\s+(?:percentage\s+points?|[a-z][a-z/-]*)")
+# A run of capitalised words, allowing "of", "de", "van" and "d'" inside it.
+_NAME = re.compile(
+    r"\b[A-Z][\w'’.-]*(?:\s+(?:(?:of|de|da|van|von|der|al|the|and|d')\s+)?[A-Z][\w'’.-]*)*"
+)
+_PLACE_CUE = re.compile(r"\b(?:in|to|at|near|from|into|across|of|for)\s+$")
+_CALENDAR_NAMES = {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+    "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december",
+}  # fmt: skip
+# Words that open a sentence with a capital without being a name.
+_OPENERS = {
+    "the", "a", "an", "it", "he", "she", "they", "this", "that", "but", "and", "in", "on",
+    "at", "after", "before", "while", "as", "if", "when",
+}  # fmt: skip
+_CALENDAR = _CALENDAR_NAMES | _OPENERS
+KINDS = ("when", "number", "who", "where", "which", "other")
+
+
+_KIND_PATTERNS = (
+    ("number", r"\bhow (?:many|much|long|far|big|old|fast|strong|high)\b|\bby how\b|"
+               r"\bwhat (?:number|percentage|share|amount|price|rate)\b"),
+    ("when", r"\bwhen\b|\bwhat (?:date|day|time|year|month)\b|\bdates?\b"),
+    ("where", r"\bwhere\b|\bwhich (?:country|city|countries|cities|place|town|region)\b"),
+    ("who", r"\bwho(?:m|se)?\b"),
+    # "Which rocket ...", "what company ...", but not "what is ..." or "what did ...".
+    ("which", r"\b(?:which|what) (?!(?:is|are|was|were|did|does|do|has|have|will)\b)[a-z]+\b"),
+)  # fmt: skip
+
+
+def answer_kind(question: str) -> str:
+    """What a question asks for: when, number, who, where, which (a noun phrase) or other."""
+    q = question.lower()
+    return next((kind for kind, pattern in _KIND_PATTERNS if re.search(pattern, q)), "other")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower().strip("'’.") for w in re.findall(r"[\w'’.-]+", text)}
+
+
+def _new(span: str, question_words: set[str]) -> bool:
+    """Whether a span says something the question does not already contain."""
+    words = {w for w in _words(span) if w not in STOP_WORDS} - _CALENDAR
+    digits = {w for w in words if any(c.isdigit() for c in w)}
+    if digits:
+        return not digits <= question_words
+    return bool(words) and not all(
+        any(w.startswith(q[:5]) or q.startswith(w[:5]) for q in question_words if len(q) > 2)
+        for w in words
+    )
+
+
+def _names(sentence: str) -> list[tuple[str, int]]:
+    names = []
+    for match in _NAME.finditer(sentence):
+        words = match.group(0).split()
+        # "The" or "A" opening a sentence is not part of a name ("near A Coruna" is).
+        opening = not sentence[: match.start()].strip(" \"'“‘(")
+        while words and words[0].lower() in (_CALENDAR if opening else _CALENDAR_NAMES):
+            words = words[1:]
+        while words and words[-1].lower() in {"of", "de", "van", "von", "der", "the", "and"}:
+            words = words[:-1]
+        if words:
+            names.append((" ".join(words).rstrip(".,'’"), match.start()))
+    return names
+
+
+def answer_span(kind: str, sentence: str, question: str) -> str | None:
+    """The best span of ``sentence`` of the kind the question asks for that the question
+    does not already contain, or None."""
+    found = answer_spans(kind, sentence, question)
+    return min(found)[2] if found else None
+
+
+def answer_spans(kind: str, sentence: str, question: str) -> list[tuple[int, int, str]]:
+    """Every span of ``sentence`` that could answer: (preference, position, span), lower
+    preferred. A date the text gives itself ("June 18–19") comes before one written in
+    brackets from a relative date ("on Monday (June 17, 2024)"), which comes before a week
+    or a bare year."""
+    asked = _words(question)
+    if kind == "when":
+        spans = []
+        for match in _DATE.finditer(sentence):
+            span = re.sub(r"^(?:in|since|by|from|until)\s+", "", match.group(0))
+            if not _new(span, asked):
+                continue
+            before = sentence[: match.start()]
+            bracketed = before.rfind("(") > before.rfind(")")
+            vague = bool(re.fullmatch(r"(?:19|20)\d\d", span)) or before.endswith("week of ")
+            spans.append((2 if vague else int(bracketed), match.start(), span))
+        return spans
+    if kind == "number":
+        dates = [m.span() for m in _DATE.finditer(sentence)]
+        numbers = []
+        for match in _NUMBER.finditer(sentence):
+            span = match.group(0).strip()
+            if any(start <= match.start() < end for start, end in dates):
+                continue  # the day of "April 30, 2025" is no count
+            if not _new(span, asked):
+                continue
+            unit = _FOLLOWING_WORD.match(sentence, match.end())
+            if unit and unit.group(0).strip().lower() not in STOP_WORDS:
+                span += unit.group(0)
+            numbers.append((0, match.start(), span.strip(" ,.")))
+        return numbers
+    if kind in ("who", "where", "which"):
+        names = [(n, at) for n, at in _names(sentence) if _new(n, asked)]
+        if kind == "where":  # a name after "in", "to", "near" ... first
+            return [(0 if _PLACE_CUE.search(sentence[:at]) else 1, at, n) for n, at in names]
+        if kind == "who":  # "Ruth Chepkoech of Kenya": the person, not where from
+            names = [(re.split(r" (?:of|from) ", n)[0], at) for n, at in names]
+            return [(0 if " " in n else 1, at, n) for n, at in names]
+        return [(0, at, n) for n, at in names]
+    return []
