@@ -1,0 +1,23 @@
+"""PostgreSQL with pgvector as the store, for many processes and machines at once.
+
+``storage`` offers it as a ``retrieval.storage.Storage`` (``reader``: pgvector's HNSW
+search and BM25 in SQL over ``terms``; ``writer``: batches applied in one transaction
+each), ``schema`` holds the versioned migrations, ``connection`` the pool, and
+``importing`` moves an embedded index into the database without re-embedding it.
+"""
+
+from retrieval.pgstore.connection import connect, redact
+from retrieval.pgstore.schema import FEED_POLL_LOCK, LATEST, MIGRATIONS, applied_version
+from retrieval.pgstore.storage import EF_SEARCH, POOL_SIZE, PgStorage
+
+__all__ = [
+    "EF_SEARCH",
+    "FEED_POLL_LOCK",
+    "LATEST",
+    "MIGRATIONS",
+    "POOL_SIZE",
+    "PgStorage",
+    "applied_version",
+    "connect",
+    "redact",
+]
