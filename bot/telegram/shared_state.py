@@ -173,24 +173,31 @@ def _exchange(row: tuple) -> Exchange:
 
 
 class SharedRateLimiter:
-    """A sliding-window limit of events per key, counted in PostgreSQL for every replica."""
+    """A sliding-window limit of events per key, counted in PostgreSQL for every replica
+    (by the replicas' clocks: wall time, which NTP keeps within milliseconds)."""
 
-    def __init__(self, pool: ConnectionPool, scope: str, per_window: int,
-                 window: float = 60.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        scope: str,
+        per_window: int,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._pool = pool
         self._scope = scope
         self._per_window = per_window
         self._window = window
+        self._clock = clock
 
     def acquire(self, key: int) -> float:
         """Count one event for `key` and return 0, or return the seconds to wait if over."""
+        now = self._clock()
         with self._pool.connection() as conn, conn.transaction():
             # One key's events are counted by one replica at a time.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, %s))",
-                         (self._scope, key))  # fmt: skip
-            now_row = conn.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()
-            assert now_row is not None
-            now = float(now_row[0])
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, %s))", (self._scope, key)
+            )
             conn.execute(
                 "DELETE FROM rate_events WHERE scope = %s AND key = %s AND at <= %s",
                 (self._scope, key, now - self._window),

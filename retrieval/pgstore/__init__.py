@@ -7,7 +7,15 @@ each), ``schema`` holds the versioned migrations, ``connection`` the pool, and
 """
 
 from retrieval.pgstore.connection import connect, redact
-from retrieval.pgstore.schema import FEED_POLL_LOCK, LATEST, MIGRATIONS, applied_version
+from retrieval.pgstore.feeds import SharedFeeds, poll_lock
+from retrieval.pgstore.importing import ImportReport, import_embedded
+from retrieval.pgstore.schema import (
+    FEED_POLL_LOCK,
+    LATEST,
+    MIGRATIONS,
+    VECTOR_INDEXES,
+    applied_version,
+)
 from retrieval.pgstore.storage import EF_SEARCH, POOL_SIZE, PgStorage
 
 __all__ = [
@@ -16,8 +24,13 @@ __all__ = [
     "LATEST",
     "MIGRATIONS",
     "POOL_SIZE",
+    "VECTOR_INDEXES",
+    "ImportReport",
     "PgStorage",
+    "SharedFeeds",
     "applied_version",
     "connect",
+    "import_embedded",
+    "poll_lock",
     "redact",
 ]

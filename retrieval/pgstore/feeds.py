@@ -23,7 +23,7 @@ class SharedFeeds:
     def load(self) -> list[str]:
         """The followed feed URLs, in the order they were added."""
         with self._pool.connection() as conn:
-            rows = conn.execute("SELECT url FROM followed_feeds ORDER BY added_at, url").fetchall()
+            rows = conn.execute("SELECT url FROM followed_feeds ORDER BY id").fetchall()
         return [r[0] for r in rows]
 
     def add(self, urls: list[str]) -> list[str]:

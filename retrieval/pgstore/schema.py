@@ -117,7 +117,11 @@ CREATE TABLE feedback (
 );
 CREATE UNIQUE INDEX feedback_once ON feedback (exchange_id, coalesce(user_id, 0));
 CREATE TABLE counters (name text PRIMARY KEY, value bigint NOT NULL);
-CREATE TABLE followed_feeds (url text PRIMARY KEY, added_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE followed_feeds (
+    id bigserial PRIMARY KEY,
+    url text NOT NULL UNIQUE,
+    added_at timestamptz NOT NULL DEFAULT now()
+);
 -- Sliding-window quotas shared by every replica: one row per counted event.
 CREATE TABLE rate_events (scope text NOT NULL, key bigint NOT NULL, at double precision NOT NULL);
 CREATE INDEX rate_events_by_key ON rate_events (scope, key, at);
