@@ -110,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated retrieval methods to compare: dense,bm25,hybrid,rrf",
     )
 
+    database = commands.add_parser(
+        "db", help="the PostgreSQL store (NEWSBOT_DATABASE_URL): migrate, status, import"
+    )
+    database.add_argument("action", choices=["migrate", "status", "import"])
+    database.add_argument("paths", nargs="*", type=Path, metavar="DATA_DIR",
+                          help="for import: the data directory of an embedded index")  # fmt: skip
+    database.add_argument("--json", action="store_true", help="JSON output (status)")
+
     commands.add_parser("telegram", help="run the Telegram bot")
     commands.add_parser(
         "run", help="index seeds/ if there is no index, then start Telegram or the console"
@@ -174,6 +182,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
         )
     if args.command == "feeds":
         return library.feeds_command(settings, args.action, args.urls, stdout)
+    if args.command == "db":
+        from bot.database import db_command
+
+        return db_command(settings, args.action, args.paths, args.json, stdout)
     if args.command == "telegram":
         return telegram_command(settings)
     if args.command == "run":

@@ -14,23 +14,26 @@ from bot.telegram.limits import AccessPolicy, RateLimiter
 
 if TYPE_CHECKING:
     from bot.telegram.streaming import OffLoopWriter
+    from bot.telegram.shared_state import SharedConversationStore, SharedRateLimiter, SharedState
 
 SERVICES_KEY = "newsbot.services"
 
 
 @dataclass(frozen=True)
 class Services:
-    """The answerer, the conversation store, the access policy, the quotas, the ingester and
-    the language-model writer (None unless one is configured)."""
+    """The answerer, the conversation store, the access policy, the quotas, the ingester,
+    the language-model writer (None unless one is configured) and what replicas share (the
+    database, None unless NEWSBOT_DATABASE_URL is set)."""
 
     answerer: OffLoopAnswerer
-    store: ConversationStore
+    store: ConversationStore | SharedConversationStore
     access: AccessPolicy
-    questions: RateLimiter
-    inline_queries: RateLimiter
+    questions: RateLimiter | SharedRateLimiter
+    inline_queries: RateLimiter | SharedRateLimiter
     max_question_length: int
     ingester: Ingester
     writer: OffLoopWriter | None = None
+    shared: SharedState | None = None  # with NEWSBOT_DATABASE_URL: what replicas share
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

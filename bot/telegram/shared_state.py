@@ -10,6 +10,8 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.telegram.conversations import (
@@ -20,6 +22,7 @@ from bot.telegram.conversations import (
     Usage,
     thread_context,
 )
+from retrieval.pgstore import EF_SEARCH, SharedFeeds, open_pool, poll_lock
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -211,3 +214,34 @@ class SharedRateLimiter:
                 return float(row[1]) + self._window - now
             conn.execute("INSERT INTO rate_events VALUES (%s, %s, %s)", (self._scope, key, now))
         return 0.0
+
+
+@dataclass(frozen=True)
+class SharedState:
+    """What replicas share: the conversations, both quotas, the feeds and the poll lock."""
+
+    conversations: SharedConversationStore
+    questions: SharedRateLimiter
+    inline_queries: SharedRateLimiter
+    feeds: SharedFeeds
+    pool: ConnectionPool
+
+    def poll_turn(self) -> AbstractContextManager[bool]:
+        """True while this replica holds the feed-poll lock (one replica polls at a time)."""
+        return poll_lock(self.pool)
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.pool.close()
+
+
+def open_shared_state(url: str, per_minute: int, pool_size: int) -> SharedState:
+    """Connect to the database (migrated already: the bot needs an index there first)."""
+    pool = open_pool(url, ef_search=EF_SEARCH, size=pool_size)
+    return SharedState(
+        conversations=SharedConversationStore(pool),
+        questions=SharedRateLimiter(pool, "questions", per_minute),
+        inline_queries=SharedRateLimiter(pool, "inline", per_minute),
+        feeds=SharedFeeds(pool),
+        pool=pool,
+    )

@@ -6,7 +6,7 @@ each), ``schema`` holds the versioned migrations, ``connection`` the pool, and
 ``importing`` moves an embedded index into the database without re-embedding it.
 """
 
-from retrieval.pgstore.connection import connect, redact
+from retrieval.pgstore.connection import connect, open_pool, redact
 from retrieval.pgstore.feeds import SharedFeeds, poll_lock
 from retrieval.pgstore.importing import ImportReport, import_embedded
 from retrieval.pgstore.schema import (
@@ -31,6 +31,7 @@ __all__ = [
     "applied_version",
     "connect",
     "import_embedded",
+    "open_pool",
     "poll_lock",
     "redact",
 ]
