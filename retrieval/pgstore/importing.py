@@ -13,7 +13,7 @@ import numpy as np
 
 from retrieval.articles import Article, Passage
 from retrieval.index import STORE, IndexSpec, open_index
-from retrieval.index.store import unpack_rows
+from retrieval.index.rows import unpack_rows
 from retrieval.pgstore.storage import PgStorage
 from retrieval.urls import content_hash
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.articles import ArticleSummary
-from retrieval.index.store import StoredArticle, StoredPassage, unpack_rows
+from retrieval.index.rows import unpack_rows
+from retrieval.storage import StoredArticle, StoredPassage
 from retrieval.pgstore.terms import B, K1, MIN_IDF, Tokenizer
 
 if TYPE_CHECKING:

