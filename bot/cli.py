@@ -189,9 +189,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
     if args.command == "telegram":
         return telegram_command(settings)
     if args.command == "run":
-        from retrieval.index import current_generation
+        from bot.app import make_embedder, make_storage
 
-        if current_generation(settings.data_dir) is None:
+        if make_storage(settings, make_embedder(settings)).version() is None:
             print("No index yet: indexing seeds/ first.", file=sys.stderr)
             if library.index_command(settings, [DEFAULT_SEEDS]):
                 return 1

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         UpdateReport,
         Writer,
         build_index,
+        rebuild,
         update_index,
     )
     from retrieval.index.embedded import EmbeddedStorage
@@ -53,6 +54,7 @@ _LAZY = {
     "UpdateReport": "building",
     "Writer": "building",
     "build_index": "building",
+    "rebuild": "building",
     "update_index": "building",
     "EmbeddedStorage": "embedded",
     "write_generation": "generations",
@@ -94,6 +96,7 @@ __all__ = [
     "open_index",
     "open_live_store",
     "read_manifest",
+    "rebuild",
     "update_index",
     "write_generation",
     "write_lock",

@@ -112,6 +112,20 @@ def build_index(
     return batch.manifest
 
 
+def rebuild(writer: Writer, articles: Sequence[Article]) -> int:
+    """Replace everything ``writer.storage`` holds with ``articles`` in one atomic write
+    (any backend: ``build_index`` is this for a data directory); return the passages."""
+    if not articles:
+        raise NewsbotError("no articles to index")
+    writer.check_passage_length()
+    articles = _unique(articles)
+    chunks = [chunk_article(a, writer.chunking, writer.embedder.count_tokens) for a in articles]
+    embedded = _embed(writer, articles, chunks)
+    with writer.storage.write(fresh=True, dimension=writer.embedder.dimension) as batch:
+        _insert(batch, articles, chunks, embedded)
+    return len(embedded.vectors)
+
+
 def update_index(
     writer: Writer, articles: Sequence[Article], remove: Sequence[str] = ()
 ) -> UpdateReport:

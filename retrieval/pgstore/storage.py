@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from retrieval.articles import Article
 from retrieval.errors import IndexMissingError, NewsbotError
 from retrieval.index import IndexSpec
 from retrieval.pgstore.connection import connect, open_pool, redact
@@ -108,6 +109,14 @@ class PgStorage:
                 self._reader = PgReader(pool, str(row[0]), int(row[1]), int(row[2]),
                                         self.ef_search)  # fmt: skip
             return self._reader
+
+    def all_articles(self) -> list[Article]:
+        """Every stored article in full, oldest first (to rebuild the index from)."""
+        with self.pool().connection() as conn:
+            rows = conn.execute(
+                "SELECT url, title, source, published, paragraphs, author FROM articles ORDER BY id"
+            ).fetchall()
+        return [Article(r[0], r[1], r[2], r[3], tuple(r[4]), r[5]) for r in rows]
 
     def migrate(self, dimension: int) -> list[str]:
         """Bring the schema up to date; the names of the migrations applied."""

@@ -7,7 +7,7 @@ the list of feeds to follow (``feedlist``). ``reading`` turns any one source a u
 into articles or one specific problem, within the ``limits`` of one source.
 """
 
-from retrieval.sources.feedlist import FEEDS_FILE, add_feeds, load_feeds, remove_feeds
+from retrieval.sources.feedlist import FEEDS_FILE, FileFeeds, add_feeds, load_feeds, remove_feeds
 from retrieval.sources.fetch import USER_AGENT, Fetcher
 from retrieval.sources.files import load_articles, read_text_article, repair_paragraphs
 from retrieval.sources.limits import DEFAULT_LIMITS, SourceLimits
@@ -17,6 +17,7 @@ from retrieval.urls import redacted
 __all__ = [
     "DEFAULT_LIMITS",
     "FEEDS_FILE",
+    "FileFeeds",
     "USER_AGENT",
     "Fetcher",
     "SourceLimits",
