@@ -1,4 +1,5 @@
-"""One real PostgreSQL (with pgvector) for the whole test session, a database per test."""
+"""One real PostgreSQL (with pgvector) for the whole test session, a database per test
+(the fixtures are imported by tests/conftest.py, so every test directory has them)."""
 
 from __future__ import annotations
 
