@@ -136,8 +136,10 @@ def _quality(args, embedder, spec, server, root) -> list[str]:  # type: ignore[n
         import_embedded(data_dir, pg, spec)
         for name, storage in (("embedded", EmbeddedStorage(data_dir, spec)), ("postgres", pg)):
             answerer = Answerer(storage, embedder, AnswerSettings())
-            m = evaluate(lambda q: answerer.answer(q.question, top_k=10,  # noqa: B023
-                                                   as_of=q.date or FAR_FUTURE), questions)  # fmt: skip
+            m = evaluate(
+                lambda q: answerer.answer(q.question, top_k=10, as_of=q.date or FAR_FUTURE),  # noqa: B023
+                questions,
+            )
             lines.append(f"| {eval_set.name} ({len(questions)} q) | {name} | {m.hit_at_5:.3f} "
                          f"| {m.mrr_at_10:.3f} | {m.hit_at_1:.3f} |")  # fmt: skip
         pg.close()
@@ -180,7 +182,7 @@ def _latency(args, embedder, spec, server, root) -> tuple[list[str], list[str]]:
         if args.vector_index == "hnsw":
             recall = _recall(pg, embedder.encode(questions[10:110]))
             lines.append(f"| {size:,} | HNSW recall@10 against exact search (same database, "
-                         f"{len(questions[10:110])} questions): {recall:.3f} | | | | |")  # fmt: skip
+                         f"{len(questions[10:110])} questions): {recall:.3f} |||||")  # fmt: skip
         pg.close()
         shutil.rmtree(data_dir)
         urls.append(url)

@@ -140,7 +140,9 @@ class SharedConversationStore:
     def usage(self) -> Usage:
         """Question and not-found counts, and latency percentiles of recent answers."""
         with self._pool.connection() as conn:
-            counts = dict(conn.execute("SELECT name, value FROM counters").fetchall())
+            counts: dict[str, int] = dict(
+                conn.execute("SELECT name, value FROM counters").fetchall()
+            )
             latencies = [
                 float(r[0])
                 for r in conn.execute(

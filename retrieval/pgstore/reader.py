@@ -10,8 +10,8 @@ import numpy as np
 
 from retrieval.articles import ArticleSummary
 from retrieval.index.rows import unpack_rows
+from retrieval.pgstore.terms import K1, MIN_IDF, B, Tokenizer
 from retrieval.storage import StoredArticle, StoredPassage
-from retrieval.pgstore.terms import B, K1, MIN_IDF, Tokenizer
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -137,7 +137,7 @@ class PgReader:
                 " FROM article_urls u WHERE u.article_id = a.id AND u.url <> a.url), '{}')"
                 " FROM articles a ORDER BY a.published DESC, a.id DESC"
             ).fetchall()
-        return [ArticleSummary(*r[:5], aliases=tuple(r[5])) for r in rows]
+        return [ArticleSummary(r[0], r[1], r[2], r[3], r[4], tuple(r[5])) for r in rows]
 
     def counts(self) -> dict[str, int]:
         """How many articles and passages the store holds."""

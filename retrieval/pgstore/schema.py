@@ -186,7 +186,7 @@ def check_spec(
 ) -> None:
     """Refuse a store built with another model or other passage settings (or, for a
     writer, vectors of another size). A store never written to is recorded as asked."""
-    stored = dict(conn.execute("SELECT key, value FROM store_meta").fetchall())
+    stored: dict[str, str] = dict(conn.execute("SELECT key, value FROM store_meta").fetchall())
     if not stored and dimension is not None:
         record_spec(conn, model, dimension, chunking)
         return
@@ -239,7 +239,8 @@ def ensure_vector_index(conn: psycopg.Connection, kind: str) -> None:
     exists = conn.execute("SELECT to_regclass('passages_by_embedding') IS NOT NULL").fetchone()
     if kind == "hnsw" and not (exists and exists[0]):
         conn.execute(
-            "CREATE INDEX passages_by_embedding ON passages USING hnsw (embedding vector_cosine_ops)"
+            "CREATE INDEX passages_by_embedding ON passages"
+            " USING hnsw (embedding vector_cosine_ops)"
         )
     elif kind == "exact" and exists and exists[0]:
         conn.execute("DROP INDEX passages_by_embedding")

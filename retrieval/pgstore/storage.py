@@ -162,11 +162,16 @@ class PgStorage:
         """Schema version, counts and sizes, for `newsbot db status`."""
         with connect(self.url) as conn:
             version = applied_version(conn)
-            status: dict[str, object] = {"database": redact(self.url),
-                                         "schema_version": version, "latest_schema": LATEST}  # fmt: skip
+            status: dict[str, object] = {
+                "database": redact(self.url),
+                "schema_version": version,
+                "latest_schema": LATEST,
+            }
             if version == 0:
                 return status
-            meta = dict(conn.execute("SELECT key, value FROM store_meta").fetchall())
+            meta: dict[str, str] = dict(
+                conn.execute("SELECT key, value FROM store_meta").fetchall()
+            )
             state = conn.execute("SELECT version, passages FROM store_state").fetchone()
             assert state is not None
             for table in ("articles", "article_urls", "passages", "passage_terms",
@@ -179,13 +184,14 @@ class PgStorage:
                 " WHERE n.nspname = current_schema() AND c.relkind = 'i'"
                 " AND c.relname IN ('passages_by_embedding', 'passage_terms_pkey')"
             ).fetchall()
+            index_bytes: dict[str, int] = {str(name): int(size) for name, size in sizes}
             status.update(
                 writes=int(state[0]),
                 model=meta.get("model"),
                 dimension=int(meta["dimension"]) if "dimension" in meta else None,
                 chunking=json.loads(meta["chunking"]) if "chunking" in meta else None,
-                hnsw_index_bytes=dict(sizes).get("passages_by_embedding", 0),
-                keyword_index_bytes=dict(sizes).get("passage_terms_pkey", 0),
+                hnsw_index_bytes=index_bytes.get("passages_by_embedding", 0),
+                keyword_index_bytes=index_bytes.get("passage_terms_pkey", 0),
                 database_bytes=int(
                     conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
                 ),

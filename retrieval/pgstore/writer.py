@@ -21,10 +21,10 @@ import numpy as np
 from retrieval.articles import Article, Passage
 from retrieval.chunking import embedding_text
 from retrieval.index.rows import pack_rows
-from retrieval.storage import StoredArticle
 from retrieval.pgstore.reader import find_article, find_article_by_hash
 from retrieval.pgstore.schema import WRITE_LOCK
 from retrieval.pgstore.terms import Tokenizer
+from retrieval.storage import StoredArticle
 from retrieval.urls import content_hash
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ class PgWriter:
             if kind == "remove":
                 delta = _remove(self.conn, int(first))  # type: ignore[call-overload]
             elif kind == "alias":
-                target = ids.get(int(second), int(second))  # type: ignore[call-overload]
-                _alias(self.conn, str(first), target)
+                wanted = int(second)  # type: ignore[call-overload]
+                _alias(self.conn, str(first), ids.get(wanted, wanted))
                 continue
             else:
                 assert isinstance(first, _Added)

@@ -17,9 +17,9 @@ from retrieval.urls import redacted
 __all__ = [
     "DEFAULT_LIMITS",
     "FEEDS_FILE",
-    "FileFeeds",
     "USER_AGENT",
     "Fetcher",
+    "FileFeeds",
     "SourceLimits",
     "SourceProblem",
     "SourceResult",

@@ -106,8 +106,7 @@ def test_followed_feeds_are_shared(storages) -> None:
 
 
 def test_one_replica_polls_the_feeds_at_a_time(storages) -> None:
-    with poll_lock(storages[0].pool()) as first:
-        with poll_lock(storages[1].pool()) as second:
-            assert (first, second) == (True, False)
+    with poll_lock(storages[0].pool()) as first, poll_lock(storages[1].pool()) as second:
+        assert (first, second) == (True, False)
     with poll_lock(storages[1].pool()) as after:
         assert after is True  # released when the first poll ended

@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import Article
@@ -42,8 +41,10 @@ def _article(url: str, text: str, title: str = "Dam Opens", day: int = 1) -> Art
     return Article(url, title, "Example", date(2024, 3, day), tuple(text.split("\n\n")))
 
 
-DAM = _article("https://news.test/dam",
-               "The new hydroelectric dam on the river opened on Monday after a decade of work.")
+DAM = _article(
+    "https://news.test/dam",
+    "The new hydroelectric dam on the river opened on Monday after a decade of work.",
+)
 BRIDGE = _article("https://news.test/bridge",
                   "A suspension bridge over the bay was closed for repairs after inspectors "
                   "found cracks.", title="Bridge Closed", day=5)  # fmt: skip
@@ -178,7 +179,7 @@ def test_two_writers_at_once_both_land_without_duplicates(database_url: str) -> 
     def run(batch: list[Article]) -> None:
         try:
             update_index(pg_writer(database_url, SlowEmbedder()), batch)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(b,)) for b in batches]
@@ -217,7 +218,8 @@ class Marking(HashingEmbedder):
         return super().token_vectors(texts, batch_size)
 
 embedder = Marking()
-storage = PgStorage(sys.argv[1], IndexSpec(embedder.name, ChunkSettings()), vector_index=sys.argv[4])
+spec = IndexSpec(embedder.name, ChunkSettings())
+storage = PgStorage(sys.argv[1], spec, vector_index=sys.argv[4])
 writer = Writer(Path("unused"), embedder, ChunkSettings(), storage=storage)
 print(ingest([sys.argv[2]], writer, None, commit_every=2).line())
 """
@@ -250,7 +252,10 @@ def test_a_killed_writer_loses_only_its_open_batch(database_url: str, tmp_path: 
     assert done.returncode == 0, done.stderr
     assert "added 3, updated 0, unchanged 4" in done.stdout
     with psycopg.connect(database_url) as conn:
-        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone() == (7, 7)
+        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone() == (
+            7,
+            7,
+        )
         assert conn.execute("SELECT passages FROM store_state").fetchone() == conn.execute(
             "SELECT count(*) FROM passages").fetchone()  # fmt: skip
 

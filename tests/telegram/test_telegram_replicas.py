@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeAnswerer, Harness, make_settings, running
+from conftest import FakeAnswerer, make_settings, running
 from fake_bot_api import FakeBotApi
 from telegram_updates import callback_update, text_update
 
