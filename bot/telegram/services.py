@@ -13,8 +13,8 @@ from bot.telegram.ingester import Ingester
 from bot.telegram.limits import AccessPolicy, RateLimiter
 
 if TYPE_CHECKING:
-    from bot.telegram.streaming import OffLoopWriter
     from bot.telegram.shared_state import SharedConversationStore, SharedRateLimiter, SharedState
+    from bot.telegram.streaming import OffLoopWriter
 
 SERVICES_KEY = "newsbot.services"
 
