@@ -15,12 +15,16 @@ if TYPE_CHECKING:
     from bot.telegram.ingester import IngestSources
     from retrieval.index import ProgressCallback, Writer
     from retrieval.ingest import IngestSummary
-    from retrieval.sources import SourceResult
+    from retrieval.pgstore import SharedFeeds
+    from retrieval.sources import FileFeeds, SourceResult
+
+    FeedList = FileFeeds | SharedFeeds
 
 from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder, model_languages
 from retrieval.index import EmbeddedStorage, IndexPolicy, IndexSpec
+from retrieval.storage import Storage
 from retrieval.writing import (
     AnswerWriter,
     ChatClient,
@@ -131,17 +135,35 @@ def answer_settings(settings: Settings, **overrides: object) -> AnswerSettings:
     return AnswerSettings(**{**values, **overrides})  # type: ignore[arg-type]
 
 
+def index_spec(settings: Settings, embedder: Embedder) -> IndexSpec:
+    """What the index must be built with, and how its vectors are searched."""
+    return IndexSpec(embedder.name, chunk_settings(settings), index_policy(settings))
+
+
+def make_storage(settings: Settings, embedder: Embedder, data_dir: Path | None = None) -> Storage:
+    """Where the index is kept: the PostgreSQL database when NEWSBOT_DATABASE_URL is set
+    (and no data directory is given), else the generations in the data directory."""
+    spec = index_spec(settings, embedder)
+    if settings.database_url is None or data_dir is not None:
+        return EmbeddedStorage(data_dir or settings.data_dir, spec)
+    from retrieval.pgstore import PgStorage
+
+    return PgStorage(settings.database_url.get_secret_value(), spec,
+                     vector_index=settings.database_vector_index,
+                     ef_search=settings.database_ef_search,
+                     pool_size=settings.database_pool_size)  # fmt: skip
+
+
 def make_answerer(
     settings: Settings,
     embedder: Embedder | None = None,
     data_dir: Path | None = None,
     **overrides: object,
 ) -> Answerer:
-    """The answerer over the index in the configured (or given) data directory."""
+    """The answerer over the configured store (or the index in the given data directory)."""
     embedder = embedder or make_embedder(settings)
-    spec = IndexSpec(embedder.name, chunk_settings(settings), index_policy(settings))
     return Answerer(
-        EmbeddedStorage(data_dir or settings.data_dir, spec),
+        make_storage(settings, embedder, data_dir),
         embedder,
         answer_settings(settings, **overrides),
         reranker=CrossEncoderReranker(settings.reranker_model) if settings.reranker_model else None,
@@ -156,8 +178,10 @@ def make_writer(
     """A writer for the configured data directory and model."""
     from retrieval.index import Writer
 
-    return Writer(settings.data_dir, make_embedder(settings), chunk_settings(settings),
-                  progress=progress, on_wait=on_wait, index=index_policy(settings))  # fmt: skip
+    embedder = make_embedder(settings)
+    return Writer(settings.data_dir, embedder, chunk_settings(settings), progress=progress,
+                  on_wait=on_wait, index=index_policy(settings),
+                  storage=make_storage(settings, embedder))  # fmt: skip
 
 
 def ingest_callables(settings: Settings) -> tuple[IngestSources, FeedBook]:
@@ -174,7 +198,19 @@ def ingest_callables(settings: Settings) -> tuple[IngestSources, FeedBook]:
             return ingest(sources, make_writer(settings), fetcher, on_source=on_source,
                           limits=source_limits(settings))  # fmt: skip
 
-    return ingest_sources, FeedBook(settings.data_dir, settings.feeds)
+    return ingest_sources, FeedBook(settings.data_dir, settings.feeds, followed_feeds(settings))
+
+
+def followed_feeds(settings: Settings) -> FeedList:
+    """The feeds `newsbot feeds add` follows: in the database when NEWSBOT_DATABASE_URL is
+    set, else in the data directory."""
+    from retrieval.sources import FileFeeds
+
+    if settings.database_url is None:
+        return FileFeeds(settings.data_dir)
+    from retrieval.pgstore import SharedFeeds
+
+    return SharedFeeds(make_storage(settings, make_embedder(settings)).pool())  # type: ignore[attr-defined]
 
 
 def make_answer_writer(settings: Settings) -> AnswerWriter | None:

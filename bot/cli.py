@@ -127,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated retrieval methods to compare: dense,bm25,hybrid,rrf",
     )
 
+    database = commands.add_parser(
+        "db", help="the PostgreSQL store (NEWSBOT_DATABASE_URL): migrate, status, import"
+    )
+    database.add_argument("action", choices=["migrate", "status", "import"])
+    database.add_argument("paths", nargs="*", type=Path, metavar="DATA_DIR",
+                          help="for import: the data directory of an embedded index")  # fmt: skip
+    database.add_argument("--json", action="store_true", help="JSON output (status)")
+
     commands.add_parser("telegram", help="run the Telegram bot")
     commands.add_parser(
         "run", help="index seeds/ if there is no index, then start Telegram or the console"
@@ -204,6 +212,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
                             args.unanswerable, args.plot)  # fmt: skip
     if args.command == "feeds":
         return library.feeds_command(settings, args.action, args.urls, stdout)
+    if args.command == "db":
+        from bot.database import db_command
+
+        return db_command(settings, args.action, args.paths, args.json, stdout)
     if args.command == "telegram":
         return telegram_command(settings)
     if args.command == "health":
@@ -215,9 +227,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
 
         return feedback_command(settings, args.json, stdout)
     if args.command == "run":
-        from retrieval.index import current_generation
+        from bot.app import make_embedder, make_storage
 
-        if current_generation(settings.data_dir) is None:
+        if make_storage(settings, make_embedder(settings)).version() is None:
             print("No index yet: indexing seeds/ first.", file=sys.stderr)
             if library.index_command(settings, [DEFAULT_SEEDS]):
                 return 1

@@ -8,33 +8,36 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from retrieval.sources import FeedPoll, SourceResult
+    from retrieval.pgstore import SharedFeeds
+    from retrieval.sources import FeedPoll, FileFeeds, SourceResult
+
+    FeedList = FileFeeds | SharedFeeds
 
 
 class FeedBook:
     """Following and unfollowing feeds, and noting each read, as `newsbot feeds` does."""
 
-    def __init__(self, data_dir: Path, fixed: Sequence[str] = ()) -> None:
-        self.data_dir = data_dir
+    def __init__(
+        self, data_dir: Path, fixed: Sequence[str] = (), feeds: FeedList | None = None
+    ) -> None:
+        from retrieval.sources import FileFeeds
+
+        self.data_dir = data_dir  # where each feed's last poll is noted
         self.fixed = tuple(fixed)  # NEWSBOT_FEEDS: followed, but not removable from here
+        # The followed list: the data directory's, or the database's with NEWSBOT_DATABASE_URL.
+        self.feeds = feeds or FileFeeds(data_dir)
 
     def urls(self) -> list[str]:
         """Every followed feed, NEWSBOT_FEEDS first, read afresh each time."""
-        from retrieval.sources import load_feeds
-
-        return list(dict.fromkeys([*self.fixed, *load_feeds(self.data_dir)]))
+        return list(dict.fromkeys([*self.fixed, *self.feeds.load()]))
 
     def follow(self, urls: Sequence[str]) -> list[str]:
         """Follow these feeds too; the ones that were new (canonical URLs)."""
-        from retrieval.sources import add_feeds
-
-        return add_feeds(self.data_dir, list(urls))
+        return self.feeds.add(list(urls))
 
     def unfollow(self, urls: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
         """Stop following feeds: those removed, those set in NEWSBOT_FEEDS, those unknown."""
-        from retrieval.sources import remove_feeds
-
-        removed = remove_feeds(self.data_dir, list(urls))
+        removed = self.feeds.remove(list(urls))
         rest = [url for url in dict.fromkeys(urls) if url not in removed]
         fixed = [url for url in rest if url in self.fixed]
         return removed, fixed, [url for url in rest if url not in fixed]

@@ -12,6 +12,7 @@ from bot.progress import ProgressPrinter
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from retrieval.articles import Article
     from retrieval.index import Store
     from retrieval.sources import SourceResult
 
@@ -23,6 +24,8 @@ def index_command(settings: Settings, paths: list[Path], existing: bool = False)
     from retrieval.sources import load_articles
 
     articles = load_articles(paths)
+    if settings.database_url is not None:
+        return _index_database(settings, articles, existing)
     if existing and (store := open_live_store(settings.data_dir)) is not None:
         articles = store.all_articles() + articles
         store.close()
@@ -37,6 +40,30 @@ def index_command(settings: Settings, paths: list[Path], existing: bool = False)
         f"(generation {manifest.generation}).",
         file=sys.stderr,
     )
+    return 0
+
+
+def _index_database(settings: Settings, articles: list[Article], existing: bool) -> int:
+    """Rebuild the database's index from ``articles`` (and, with ``existing``, the articles
+    it holds, or those of the embedded index in the data directory when it holds none)."""
+    from retrieval.index import open_live_store, rebuild
+
+    progress = ProgressPrinter(sys.stderr)
+    from bot.app import make_writer
+
+    writer = make_writer(settings, progress)
+    storage = writer.storage
+    if existing:
+        held = storage.all_articles() if storage.version() else []  # type: ignore[attr-defined]
+        if not held and (store := open_live_store(settings.data_dir)) is not None:
+            held = store.all_articles()  # moving an embedded index in, re-embedded
+            store.close()
+        articles = held + articles
+    passages = rebuild(writer, articles)
+    elapsed = progress.last_elapsed or 1e-9
+    counts = storage.reader().counts()
+    print(f"Indexed {counts['articles']} articles, {passages} passages "
+          f"({passages / elapsed:.0f} passages/s) into the database.", file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -99,7 +126,8 @@ def list_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
     """Print the indexed articles, newest first."""
     from bot.formatting import render_sources
 
-    articles = _open_store(settings).list_articles()
+    articles = _database(settings).list_articles() if settings.database_url else (
+        _open_store(settings).list_articles())  # fmt: skip
     if not as_json:
         stdout.write(render_sources(articles) + "\n")
         return 0
@@ -115,8 +143,9 @@ def stats_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
     """Print what the index holds and how big it is."""
     from retrieval.errors import IndexMismatchError
     from retrieval.index import current_generation, read_manifest
-    from retrieval.sources import load_feeds
 
+    if settings.database_url is not None:
+        return _print_stats(_database_stats(settings), as_json, stdout)
     name = current_generation(settings.data_dir)
     store = _open_store(settings)
     directory = settings.data_dir / str(name)
@@ -135,8 +164,12 @@ def stats_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
         "built_at": manifest.built_at,
         "bytes_on_disk": sum(p.stat().st_size for p in directory.iterdir()),
         "reclaimable_bytes": store.free_bytes(),
-        "feeds": len(set(load_feeds(settings.data_dir)) | set(settings.feeds)),
+        "feeds": len(set(_followed(settings)) | set(settings.feeds)),
     }
+    return _print_stats(stats, as_json, stdout)
+
+
+def _print_stats(stats: dict[str, object], as_json: bool, stdout: TextIO) -> int:
     if as_json:
         stdout.write(json.dumps(stats) + "\n")
     else:
@@ -147,22 +180,23 @@ def stats_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
 
 def feeds_command(settings: Settings, action: str, urls: list[str], stdout: TextIO) -> int:
     """Follow, unfollow, list or poll RSS/Atom feeds."""
-    from retrieval.sources import add_feeds, load_feeds, remove_feeds
-
     if action in ("add", "remove") and not urls:
         print(f"error: `newsbot feeds {action}` needs at least one feed URL", file=sys.stderr)
         return 2
+    from bot.app import followed_feeds
+
+    feed_list = followed_feeds(settings)
     if action == "add":
-        for url in add_feeds(settings.data_dir, urls):
+        for url in feed_list.add(urls):
             print(f"following {url}", file=sys.stderr)
         return 0
     if action == "remove":
-        removed = remove_feeds(settings.data_dir, urls)
+        removed = feed_list.remove(urls)
         for url in dict.fromkeys(u for u in urls if u not in removed):
             where = " (set in NEWSBOT_FEEDS)" if url in settings.feeds else ""
             print(f"error: {url}: not a followed feed{where}", file=sys.stderr)
         return 0 if set(removed) == set(urls) else 1
-    followed = load_feeds(settings.data_dir)
+    followed = feed_list.load()
     if action == "list":
         for url in followed:
             stdout.write(f"{url}\n")
@@ -197,3 +231,30 @@ def _say_waiting(settings: Settings) -> Callable[[], None]:
               file=sys.stderr, flush=True)  # fmt: skip
 
     return waiting
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    """The database's live view (NEWSBOT_DATABASE_URL)."""
+    from bot.app import make_embedder, make_storage
+
+    return make_storage(settings, make_embedder(settings)).reader()
+
+
+def _database_stats(settings: Settings) -> dict[str, object]:
+    from bot.app import make_embedder, make_storage
+
+    storage = make_storage(settings, make_embedder(settings))
+    storage.reader()  # says so when nothing is indexed
+    status = storage.status()  # type: ignore[attr-defined]
+    keys = ("articles", "passages", "writes", "model", "hnsw_index_bytes",
+            "keyword_index_bytes", "database_bytes", "followed_feeds")  # fmt: skip
+    stats = {key: status[key] for key in keys}
+    stats["other_urls"] = int(status["article_urls"]) - int(status["articles"])
+    stats["feeds"] = len(set(_followed(settings)) | set(settings.feeds))
+    return stats
+
+
+def _followed(settings: Settings) -> list[str]:
+    from bot.app import followed_feeds
+
+    return followed_feeds(settings).load()

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from retrieval.answering import METHODS
 from retrieval.embedding import DEFAULT_MODEL
 from retrieval.index import FLAT_MAX_PASSAGES, INDEX_TYPES, IVF_NPROBE
+from retrieval.pgstore import EF_SEARCH, POOL_SIZE
 
 TOP_K_MIN, TOP_K_MAX = 1, 100
 
@@ -59,6 +60,12 @@ class Settings(BaseSettings):
     index_type: str = "auto"  # one of INDEX_TYPES
     flat_max_passages: int = Field(FLAT_MAX_PASSAGES, ge=0)
     ivf_nprobe: int = Field(IVF_NPROBE, ge=1, le=65_536)
+
+    # The shared store: PostgreSQL with pgvector instead of files in data_dir (docs/scaling.md)
+    database_url: SecretStr | None = None
+    database_vector_index: Literal["hnsw", "exact"] = "hnsw"
+    database_ef_search: int = Field(EF_SEARCH, ge=1, le=1000)
+    database_pool_size: int = Field(POOL_SIZE, ge=1, le=100)
 
     # Keeping the news fresh
     feeds: StrList = ()
@@ -149,6 +156,7 @@ class Settings(BaseSettings):
     @field_validator(
         "telegram_token",
         "telegram_webhook_secret",
+        "database_url",
         "telegram_webhook_url",
         "reranker_model",
         "model_cache_dir",

@@ -18,6 +18,7 @@ from retrieval.embedding import SentenceTransformerEmbedder
 from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 from retrieval.sources import load_articles
 from tests.ingest.server import FixtureServer
+from tests.pg_fixtures import database_url, pg_server  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -122,6 +122,8 @@ async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     found.store.close()
     if found.writer is not None:
         found.writer.close()
+    if found.shared is not None:
+        found.shared.close()
 
 
 def schedule_polls(app: Application, minutes: float) -> None:  # type: ignore[type-arg]
@@ -165,23 +167,32 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .build()
     )
+    shared = None
+    if settings.database_url is not None:  # state every replica shares, in PostgreSQL
+        from bot.telegram.shared_state import open_shared_state
+
+        shared = open_shared_state(settings.database_url.get_secret_value(), per_minute,
+                                   settings.database_pool_size)  # fmt: skip
     app.bot_data[SERVICES_KEY] = Services(
         answerer=OffLoopAnswerer(
             answerer, wait_ms=settings.batch_wait_ms, max_batch=settings.batch_max_questions
         ),
-        store=ConversationStore(settings.data_dir / DATABASE_NAME),
+        store=shared.conversations
+        if shared
+        else ConversationStore(settings.data_dir / DATABASE_NAME),
         access=AccessPolicy(
             chat_ids=frozenset(settings.telegram_allowed_chat_ids),
             user_ids=frozenset(settings.telegram_allowed_user_ids),
             admin_ids=frozenset(settings.telegram_admin_user_ids),
         ),
-        questions=RateLimiter(per_minute),
-        inline_queries=RateLimiter(per_minute),
+        questions=shared.questions if shared else RateLimiter(per_minute),
+        inline_queries=shared.inline_queries if shared else RateLimiter(per_minute),
         max_question_length=settings.telegram_max_question_length,
         ingester=Ingester(*ingest_callables(settings)),
         writer=OffLoopWriter(writer) if writer is not None else None,
         browsing=RateLimiter(settings.telegram_browse_limit_per_minute),
         languages=answer_languages(settings),
+        shared=shared,
     )
     add_handlers(app)
     if poll_feeds:

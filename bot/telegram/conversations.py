@@ -60,6 +60,19 @@ class Usage:
     latency_p95: float | None
 
 
+def thread_context(exchange: Exchange, get: Callable[[int], Exchange | None]) -> str:
+    """The reply thread ending at `exchange` as text (earlier turns looked up with `get`),
+    most recent last, bounded in depth and size."""
+    turns: list[str] = []
+    current: Exchange | None = exchange
+    while current is not None and len(turns) < CONTEXT_DEPTH:
+        answer = _MARKER.sub("", current.answer).strip()
+        turns.append(f"{current.question}\n{answer}")
+        current = get(current.parent_id) if current.parent_id else None
+    text = "\n\n".join(reversed(turns))
+    return text[-CONTEXT_CHARS:]
+
+
 class ConversationStore:
     """Exchanges keyed by the bot's reply messages, bounded in age and per-chat count."""
 
@@ -175,14 +188,7 @@ class ConversationStore:
 
     def context_for(self, exchange: Exchange) -> str:
         """The reply thread ending at `exchange` as text, most recent last, size-bounded."""
-        turns: list[str] = []
-        current: Exchange | None = exchange
-        while current is not None and len(turns) < CONTEXT_DEPTH:
-            answer = _MARKER.sub("", current.answer).strip()
-            turns.append(f"{current.question}\n{answer}")
-            current = self.get(current.parent_id) if current.parent_id else None
-        text = "\n\n".join(reversed(turns))
-        return text[-CONTEXT_CHARS:]
+        return thread_context(exchange, self.get)
 
     def add_feedback(self, exchange: Exchange, user_id: int | None, vote: int) -> None:
         """Record a 👍 (+1) or 👎 (-1) with the question, answer and cited addresses."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from telegram import Update
@@ -29,20 +30,25 @@ def _log_summary(what: str, summary: IngestSummary) -> None:
 
 async def poll_feeds(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The repeating job: read every followed feed into the index; a failure waits for next time."""
-    ingester = services(context).ingester
+    found = services(context)
+    ingester = found.ingester
     if ingester.busy:
         log.info("feed poll skipped: the previous ingest is still running")
         return
-    try:
-        feeds = ingester.followed_feeds()
-        if not feeds:
+    with found.shared.poll_turn() if found.shared else nullcontext(True) as ours:
+        if not ours:
+            log.info("feed poll skipped: another replica is polling the feeds")
             return
-        summary = await ingester.poll(feeds)
-    except Exception:
-        log.exception("polling the feeds failed; trying again at the next poll")
-        return
-    finally:
-        services(context).answerer.forget_articles()
+        try:
+            feeds = ingester.followed_feeds()
+            if not feeds:
+                return
+            summary = await ingester.poll(feeds)
+        except Exception:
+            log.exception("polling the feeds failed; trying again at the next poll")
+            return
+        finally:
+            found.answerer.forget_articles()
     _log_summary(f"polled {len(feeds)} feed(s)", summary)
 
 

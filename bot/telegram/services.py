@@ -13,6 +13,7 @@ from bot.telegram.ingester import Ingester
 from bot.telegram.limits import AccessPolicy, RateLimiter
 
 if TYPE_CHECKING:
+    from bot.telegram.shared_state import SharedConversationStore, SharedRateLimiter, SharedState
     from bot.telegram.streaming import OffLoopWriter
 
 SERVICES_KEY = "newsbot.services"
@@ -21,18 +22,20 @@ SERVICES_KEY = "newsbot.services"
 @dataclass(frozen=True)
 class Services:
     """The answerer, the conversation store, the access policy, the quotas, the ingester, the
-    language-model writer (None unless one is configured) and the languages the model reads."""
+    language-model writer (None unless one is configured), the languages the model reads and
+    what replicas share (the database, None unless NEWSBOT_DATABASE_URL is set)."""
 
     answerer: OffLoopAnswerer
-    store: ConversationStore
+    store: ConversationStore | SharedConversationStore
     access: AccessPolicy
-    questions: RateLimiter
-    inline_queries: RateLimiter
+    questions: RateLimiter | SharedRateLimiter
+    inline_queries: RateLimiter | SharedRateLimiter
     max_question_length: int
     ingester: Ingester
     browsing: RateLimiter  # /start, /sources, its buttons, short inline queries
     writer: OffLoopWriter | None = None
     languages: tuple[str, ...] | None = None  # what questions may be asked in; None: any
+    shared: SharedState | None = None  # with NEWSBOT_DATABASE_URL: what replicas share
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         UpdateReport,
         Writer,
         build_index,
+        rebuild,
         update_index,
     )
     from retrieval.index.embedded import EmbeddedStorage
@@ -52,6 +53,7 @@ _LAZY = {
     "UpdateReport": "building",
     "Writer": "building",
     "build_index": "building",
+    "rebuild": "building",
     "update_index": "building",
     "EmbeddedStorage": "embedded",
     "write_generation": "generations",
@@ -93,6 +95,7 @@ __all__ = [
     "open_index",
     "open_live_store",
     "read_manifest",
+    "rebuild",
     "update_index",
     "write_generation",
     "write_lock",

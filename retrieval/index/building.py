@@ -94,6 +94,18 @@ def build_index(
     return batch.manifest
 
 
+def rebuild(writer: Writer, articles: Sequence[Article]) -> int:
+    """Replace everything ``writer.storage`` holds with ``articles`` in one atomic write
+    (any backend: ``build_index`` is this for a data directory); return the passages."""
+    if not articles:
+        raise NewsbotError("no articles to index")
+    writer.check_passage_length()
+    articles = _unique(articles)
+    chunks = [chunk_article(a, writer.chunking, writer.embedder.count_tokens) for a in articles]
+    with writer.storage.write(fresh=True, dimension=writer.embedder.dimension) as batch:
+        return _insert(batch, writer, articles, chunks)
+
+
 def update_index(
     writer: Writer, articles: Sequence[Article], remove: Sequence[str] = ()
 ) -> UpdateReport:

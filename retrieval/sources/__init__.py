@@ -8,7 +8,7 @@ list of feeds to follow (``feedlist``) and the outcome of each feed's last read
 problem, within the ``limits`` of one source.
 """
 
-from retrieval.sources.feedlist import FEEDS_FILE, add_feeds, load_feeds, remove_feeds
+from retrieval.sources.feedlist import FEEDS_FILE, FileFeeds, add_feeds, load_feeds, remove_feeds
 from retrieval.sources.feedpolls import POLLS_FILE, FeedPoll, load_polls, record_polls
 from retrieval.sources.fetch import USER_AGENT, Fetcher
 from retrieval.sources.files import load_articles, read_text_article, repair_paragraphs
@@ -23,6 +23,7 @@ __all__ = [
     "USER_AGENT",
     "FeedPoll",
     "Fetcher",
+    "FileFeeds",
     "ItemCallback",
     "SourceLimits",
     "SourceProblem",

@@ -65,3 +65,22 @@ def _canonical(url: str) -> str:
         return canonical_url(url)
     except ValueError:  # not a URL: it cannot be followed either
         return url
+
+
+class FileFeeds:
+    """The feed list of a data directory, as an object (the shared store has another)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+
+    def load(self) -> list[str]:
+        """The followed feed URLs, in the order they were added."""
+        return load_feeds(self.data_dir)
+
+    def add(self, urls: list[str]) -> list[str]:
+        """Follow these feeds too; returns the ones that were new."""
+        return add_feeds(self.data_dir, urls)
+
+    def remove(self, urls: list[str]) -> list[str]:
+        """Stop following these feeds; returns those of ``urls`` that were followed."""
+        return remove_feeds(self.data_dir, urls)

@@ -1,0 +1,186 @@
+"""Reading the PostgreSQL store: pgvector search, BM25 in SQL, passages and articles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retrieval.articles import ArticleSummary
+from retrieval.index.rows import unpack_rows
+from retrieval.pgstore.terms import K1, MIN_IDF, B, Tokenizer
+from retrieval.storage import StoredArticle, StoredPassage
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
+_SUMMARY = "a.url, a.title, a.source, a.published, a.author"
+# FTS5's BM25 (see retrieval.pgstore.terms), over the postings of the question's stems. A
+# stem asked twice counts twice, as in FTS5.
+_BM25 = f"""
+WITH asked AS (SELECT unnest(%(terms)s::text[]) AS term),
+hits AS (
+    SELECT t.term, count(*) AS n FROM passage_terms t
+    WHERE t.term IN (SELECT term FROM asked) GROUP BY t.term
+)
+SELECT t.passage_id, sum(
+    greatest(ln((%(total)s - h.n + 0.5) / (h.n + 0.5)), {MIN_IDF})
+    * t.count * {K1 + 1} / (t.count + {K1} * ({1 - B} + {B} * t.length / %(average)s))
+) AS score
+FROM asked JOIN hits h USING (term) JOIN passage_terms t USING (term)
+WHERE t.published <= %(by)s
+GROUP BY t.passage_id ORDER BY score DESC, t.passage_id LIMIT %(k)s
+"""
+
+
+class PgReader:
+    """The store as it is now: every query reads the latest committed batches."""
+
+    def __init__(
+        self, pool: ConnectionPool, version: str, size: int, tokens: int, ef_search: int
+    ) -> None:
+        self.pool = pool
+        self._version = version
+        self._size = size
+        self._average = tokens / size if size else 1.0
+        self._ef_search = ef_search
+        self._tokenizer = Tokenizer()
+
+    @property
+    def version(self) -> str:
+        """The store version this view was opened at (the write counter)."""
+        return self._version
+
+    @property
+    def size(self) -> int:
+        """How many passages (each with its vector) the store held when opened."""
+        return self._size
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` nearest passages by cosine, from the HNSW index."""
+        if k <= 0:
+            return []
+        vector = np.asarray(query, dtype=np.float32)
+        with self.pool.connection() as conn, conn.transaction():
+            if k > self._ef_search:  # HNSW returns at most ef_search rows
+                conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(k),))
+            rows = conn.execute(
+                "SELECT id, 1 - (embedding <=> %(q)s) FROM passages"
+                " ORDER BY embedding <=> %(q)s LIMIT %(k)s",
+                {"q": vector, "k": k},
+            ).fetchall()
+        return [(int(i), float(s)) for i, s in rows]
+
+    def keyword_search(
+        self, terms: list[str], k: int, published_by: date
+    ) -> list[tuple[int, float]]:
+        """BM25 over titles and passages, computed in SQL, among passages published by a date."""
+        stems = self._tokenizer.stems([t for t in terms if t])
+        if not stems or k <= 0 or not self._size:
+            return []
+        arguments = {"terms": stems, "total": self._size, "average": self._average,
+                     "by": published_by, "k": k}  # fmt: skip
+        with self.pool.connection() as conn:
+            rows = conn.execute(_BM25, arguments).fetchall()
+        return [(int(i), float(s)) for i, s in rows]
+
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many passages hold each term, stemmed as keyword search stems it (a term FTS5
+        cuts in two counts as its rarer part): the verifier's IDF weights."""
+        stems = {term: self._tokenizer.stems([term]) for term in terms}
+        wanted = sorted({stem for parts in stems.values() for stem in parts})
+        counts: dict[str, int] = {}
+        if wanted:
+            with self.pool.connection() as conn:
+                rows = conn.execute(
+                    "SELECT term, count(*) FROM passage_terms WHERE term = ANY(%s) GROUP BY term",
+                    (wanted,),
+                ).fetchall()
+            counts = {str(term): int(count) for term, count in rows}
+        return {term: min((counts.get(s, 0) for s in parts), default=0)
+                for term, parts in stems.items()}  # fmt: skip
+
+    def similarities(self, query: np.ndarray, ids: list[int]) -> list[float]:
+        """Cosine similarity of the query to each of these passages."""
+        if not ids:
+            return []
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT id, 1 - (embedding <=> %s) FROM passages WHERE id = ANY(%s)",
+                (np.asarray(query, dtype=np.float32), [int(i) for i in ids]),
+            ).fetchall()
+        found = {int(i): float(s) for i, s in rows}
+        return [found.get(int(i), -1.0) for i in ids]
+
+    def passages(self, ids: Iterable[int]) -> dict[int, StoredPassage]:
+        """The passages with these ids, with their articles."""
+        wanted = [int(i) for i in ids]
+        if not wanted:
+            return {}
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT p.id, p.position, p.text, {_SUMMARY} FROM passages p"
+                " JOIN articles a ON a.id = p.article_id WHERE p.id = ANY(%s)",
+                (wanted,),
+            ).fetchall()
+        return {r[0]: StoredPassage(r[0], r[1], r[2], ArticleSummary(*r[3:8])) for r in rows}
+
+    def sentence_vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """The stored sentence vectors of these passages."""
+        wanted = [int(i) for i in ids]
+        if not wanted:
+            return {}
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT passage_id, sentences, vectors FROM sentence_vectors"
+                " WHERE passage_id = ANY(%s)",
+                (wanted,),
+            ).fetchall()
+        return {int(r[0]): unpack_rows(bytes(r[2]), r[1]) for r in rows}
+
+    def find(self, url: str) -> StoredArticle | None:
+        """The article known by this URL (its own or a copy's), if any."""
+        with self.pool.connection() as conn:
+            return find_article(conn, url)
+
+    def list_articles(self) -> list[ArticleSummary]:
+        """Every article, newest first, with the other URLs it is known by."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_SUMMARY}, coalesce((SELECT array_agg(u.url ORDER BY u.url)"
+                " FROM article_urls u WHERE u.article_id = a.id AND u.url <> a.url), '{}')"
+                " FROM articles a ORDER BY a.published DESC, a.id DESC"
+            ).fetchall()
+        return [ArticleSummary(r[0], r[1], r[2], r[3], r[4], tuple(r[5])) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """How many articles and passages the store holds."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM passages)"
+            ).fetchone()
+        assert row is not None
+        return {"articles": int(row[0]), "passages": int(row[1])}
+
+    def close(self) -> None:
+        """Nothing to release: the storage owns the connections."""
+
+
+def find_article(conn: object, url: str) -> StoredArticle | None:
+    """The article known by ``url`` on this connection."""
+    return _one(conn, "JOIN article_urls u ON u.article_id = a.id WHERE u.url = %s", url)
+
+
+def find_article_by_hash(conn: object, digest: str) -> StoredArticle | None:
+    """An article whose text has this fingerprint, on this connection."""
+    return _one(conn, "WHERE a.content_hash = %s ORDER BY a.id", digest)
+
+
+def _one(conn: object, where: str, value: str) -> StoredArticle | None:
+    row = conn.execute(  # type: ignore[attr-defined]
+        f"SELECT a.id, a.url, a.content_hash, a.title, a.published FROM articles a {where} LIMIT 1",
+        (value,),
+    ).fetchone()
+    return None if row is None else StoredArticle(*row)

@@ -1,0 +1,205 @@
+"""Writing to PostgreSQL: a batch collected in memory, then applied in one transaction.
+
+Deciding what a batch does (``update_index``: new, changed, copies) and embedding it take
+long; applying it takes milliseconds. So the batch's changes are collected, and applied at
+commit under a transaction-level advisory lock: two writers on two machines embed at the
+same time and apply one after the other. Applying re-checks what another writer landed
+meanwhile, so neither leaves a duplicate: an article whose URL arrived meanwhile replaces
+it, and one whose text arrived meanwhile under another URL becomes that article's alias.
+A writer killed before its commit loses only its own batch (PostgreSQL rolls it back).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retrieval.articles import Article, Passage
+from retrieval.chunking import embedding_text
+from retrieval.index.rows import pack_rows
+from retrieval.pgstore.reader import find_article, find_article_by_hash
+from retrieval.pgstore.schema import WRITE_LOCK
+from retrieval.pgstore.terms import Tokenizer
+from retrieval.storage import StoredArticle
+from retrieval.urls import content_hash
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+@dataclass(frozen=True)
+class _Added:
+    """An article of this batch, not yet in the database: ``id`` is negative until then."""
+
+    id: int
+    article: Article
+    digest: str
+    passages: Sequence[Passage]
+    vectors: np.ndarray
+    sentence_vectors: Sequence[np.ndarray]
+
+    def stored(self) -> StoredArticle:
+        a = self.article
+        return StoredArticle(self.id, a.url, self.digest, a.title, a.published)
+
+
+class PgWriter:
+    """One batch: reads see the database plus the batch's own changes."""
+
+    def __init__(self, conn: psycopg.Connection, tokenizer: Tokenizer) -> None:
+        self.conn = conn
+        self.discard = False
+        self._tokenizer = tokenizer
+        self._ops: list[tuple[str, object, object]] = []
+        self._added: dict[str, _Added] = {}
+        self._removed: set[int] = set()
+
+    def find(self, url: str) -> StoredArticle | None:
+        """The article known by this URL, as the batch sees it."""
+        if url in self._added:
+            return self._added[url].stored()
+        stored = find_article(self.conn, url)
+        return None if stored is None or stored.id in self._removed else stored
+
+    def find_by_hash(self, digest: str) -> StoredArticle | None:
+        """An article whose text has this fingerprint, as the batch sees it."""
+        for added in self._added.values():
+            if added.digest == digest:
+                return added.stored()
+        stored = find_article_by_hash(self.conn, digest)
+        return None if stored is None or stored.id in self._removed else stored
+
+    def add_alias(self, url: str, article_id: int) -> None:
+        """Record another URL of an article (applied at commit)."""
+        self._ops.append(("alias", url, article_id))
+
+    def remove_article(self, article_id: int) -> None:
+        """Remove an article with its URLs, passages, vectors and terms (at commit)."""
+        self._removed.add(article_id)
+        self._ops.append(("remove", article_id, None))
+
+    def add_article(
+        self,
+        article: Article,
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray],
+    ) -> None:
+        """Add an article with its passages and their vectors (at commit)."""
+        if len(vectors) != len(passages) or (sentence_vectors and
+                                              len(sentence_vectors) != len(passages)):  # fmt: skip
+            raise ValueError(f"{len(passages)} passages with {len(vectors)} vectors and "
+                             f"{len(sentence_vectors)} sets of sentence vectors")  # fmt: skip
+        added = _Added(-1 - len(self._added), article, content_hash(article), tuple(passages),
+                       np.asarray(vectors, np.float32), tuple(sentence_vectors))  # fmt: skip
+        self._added[article.url] = added
+        self._ops.append(("add", added, None))
+
+    @property
+    def changes(self) -> int:
+        """How many changes the batch holds."""
+        return len(self._ops)
+
+    def apply(self) -> tuple[int, int]:
+        """Apply the batch inside the caller's transaction, after any other writer's;
+        return the change in (passages, tokens)."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        ids: dict[int, int] = {}  # provisional id -> database id
+        passages = tokens = 0
+        for kind, first, second in self._ops:
+            if kind == "remove":
+                delta = _remove(self.conn, int(first))  # type: ignore[call-overload]
+            elif kind == "alias":
+                wanted = int(second)  # type: ignore[call-overload]
+                _alias(self.conn, str(first), ids.get(wanted, wanted))
+                continue
+            else:
+                assert isinstance(first, _Added)
+                new_id, delta = self._insert(first)
+                ids[first.id] = new_id
+            passages, tokens = passages + delta[0], tokens + delta[1]
+        return passages, tokens
+
+    def _insert(self, added: _Added) -> tuple[int, tuple[int, int]]:
+        """Insert one article, unless another writer landed its URL or text meanwhile."""
+        conn, article = self.conn, added.article
+        passages = tokens = 0
+        landed = find_article(conn, article.url)
+        if landed is not None and landed.url == article.url:
+            # The same URL, landed by another writer since this batch looked: ours is newer.
+            passages, tokens = _remove(conn, landed.id)
+        twin = find_article_by_hash(conn, added.digest)
+        if twin is not None:  # the same text arrived under another URL meanwhile
+            _alias(conn, article.url, twin.id)
+            return twin.id, (passages, tokens)
+        row = conn.execute(
+            "INSERT INTO articles (url, title, source, author, published, paragraphs,"
+            " content_hash) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (article.url, article.title, article.source, article.author, article.published,
+             json.dumps(list(article.paragraphs)), added.digest),
+        ).fetchone()  # fmt: skip
+        assert row is not None
+        article_id = int(row[0])
+        _alias(conn, article.url, article_id)
+        if not added.passages:
+            return article_id, (passages, tokens)
+        counts = self._tokenizer.counts(
+            [embedding_text(article.title, p.text) for p in added.passages]
+        )
+        lengths = [sum(c.values()) for c in counts]
+        ids = [int(r[0]) for r in conn.execute(
+            "SELECT nextval('passages_id_seq') FROM generate_series(1, %s)",
+            (len(added.passages),),
+        ).fetchall()]  # fmt: skip
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO passages (id, article_id, position, text, published, length,"
+                " embedding) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [(pid, article_id, passage.position, passage.text, article.published, length,
+                  vector) for pid, passage, length, vector in zip(
+                      ids, added.passages, lengths, added.vectors, strict=True)],
+            )  # fmt: skip
+        with conn.cursor().copy(
+            "COPY passage_terms (term, passage_id, count, length, published)"
+            " FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["text", "int8", "int4", "int4", "date"])
+            for pid, terms, length in zip(ids, counts, lengths, strict=True):
+                for term, count in terms.items():
+                    copy.write_row((term, pid, count, length, article.published))
+        rows = [(pid, len(v), pack_rows(v))
+                for pid, v in zip(ids, added.sentence_vectors, strict=False) if len(v)]  # fmt: skip
+        if rows:
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO sentence_vectors (passage_id, sentences, vectors)"
+                    " VALUES (%s, %s, %s)",
+                    rows,
+                )
+        return article_id, (passages + len(ids), tokens + sum(lengths))
+
+
+def _alias(conn: psycopg.Connection, url: str, article_id: int) -> None:
+    """Point ``url`` at an article, if the article is (still) there."""
+    conn.execute(
+        "INSERT INTO article_urls (url, article_id) SELECT %s, id FROM articles WHERE id = %s"
+        " ON CONFLICT (url) DO UPDATE SET article_id = excluded.article_id",
+        (url, article_id),
+    )
+
+
+def _remove(conn: psycopg.Connection, article_id: int) -> tuple[int, int]:
+    """Delete an article (its passages, vectors and terms go with it); return the change
+    in (passages, tokens)."""
+    row = conn.execute(
+        "WITH gone AS (DELETE FROM passages WHERE article_id = %s RETURNING length)"
+        " SELECT count(*), coalesce(sum(length), 0) FROM gone",
+        (article_id,),
+    ).fetchone()
+    conn.execute("DELETE FROM articles WHERE id = %s", (article_id,))
+    assert row is not None
+    return -int(row[0]), -int(row[1])
