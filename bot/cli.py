@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also re-embed the articles already indexed (after a model change)",
     )
+    index.add_argument(
+        "--replace",
+        action="store_true",
+        help="drop the indexed articles that PATH lacks (refused without it)",
+    )
 
     add = commands.add_parser(
         "add", help="add articles from files, directories, .jsonl, HTML, article or feed URLs"
@@ -181,7 +186,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
     from bot.serving import telegram_command
 
     if args.command == "index":
-        return library.index_command(settings, args.paths or [DEFAULT_SEEDS], args.existing)
+        paths = args.paths or ([] if args.existing else [DEFAULT_SEEDS])
+        return library.index_command(settings, paths, args.existing, args.replace)
     if args.command == "add":
         return library.add_command(settings, args.sources, max(1, args.commit_every))
     if args.command == "remove":
@@ -215,9 +221,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
 
         return feedback_command(settings, args.json, stdout)
     if args.command == "run":
-        from retrieval.index import current_generation
+        from retrieval.index import find_live
 
-        if current_generation(settings.data_dir) is None:
+        if find_live(settings.data_dir) is None:
             print("No index yet: indexing seeds/ first.", file=sys.stderr)
             if library.index_command(settings, [DEFAULT_SEEDS]):
                 return 1

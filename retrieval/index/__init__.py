@@ -25,6 +25,7 @@ from retrieval.index.layout import (
     current_generation,
     read_manifest,
 )
+from retrieval.index.integrity import find_live
 from retrieval.index.policy import (
     DEFAULT_POLICY,
     FLAT_MAX_PASSAGES,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from retrieval.index.encoding import BuildProgress, ProgressCallback
     from retrieval.index.generations import write_generation, write_lock
     from retrieval.index.reader import IndexReader, open_index, open_live_store
+    from retrieval.index.rebuilding import Holdings, check_nothing_dropped, held_articles
     from retrieval.index.store import Store
 
 _LAZY = {
@@ -59,6 +61,9 @@ _LAZY = {
     "IndexReader": "reader",
     "open_index": "reader",
     "open_live_store": "reader",
+    "Holdings": "rebuilding",
+    "check_nothing_dropped": "rebuilding",
+    "held_articles": "rebuilding",
     "Store": "store",
 }
 
@@ -80,6 +85,7 @@ __all__ = [
     "STORE",
     "BuildProgress",
     "EmbeddedStorage",
+    "Holdings",
     "IndexPolicy",
     "IndexReader",
     "IndexSpec",
@@ -89,7 +95,10 @@ __all__ = [
     "UpdateReport",
     "Writer",
     "build_index",
+    "check_nothing_dropped",
     "current_generation",
+    "find_live",
+    "held_articles",
     "open_index",
     "open_live_store",
     "read_manifest",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -24,8 +25,9 @@ import faiss
 import numpy as np
 
 from retrieval.articles import Article, Passage
-from retrieval.errors import NewsbotError
+from retrieval.errors import IndexDamagedError, NewsbotError
 from retrieval.index import keywords
+from retrieval.index.integrity import file_records, find_live, recovery
 from retrieval.index.keywords import KEYWORDS, save_keywords
 from retrieval.index.layout import (
     CURRENT,
@@ -36,6 +38,7 @@ from retrieval.index.layout import (
     IndexSpec,
     Manifest,
     current_generation,
+    generation_names,
     read_manifest,
 )
 from retrieval.index.policy import IndexPolicy
@@ -43,6 +46,8 @@ from retrieval.index.reader import open_live_store
 from retrieval.index.store import Store
 from retrieval.index.vectors import empty_flat, fit, kind_of, list_total, remove
 from retrieval.storage import StoredArticle
+
+log = logging.getLogger(__name__)
 
 
 class Generation:
@@ -160,7 +165,7 @@ def write_generation(
     with write_lock(data_dir, timeout=lock_timeout, on_wait=on_wait):
         for stale in data_dir.glob(".build-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        previous = current_generation(data_dir)
+        previous = _previous(data_dir, from_current)
         build_dir = Path(tempfile.mkdtemp(prefix=".build-", dir=data_dir))
         try:
             generation = _start(data_dir, build_dir, previous if from_current else None, spec,
@@ -177,10 +182,34 @@ def write_generation(
             if current_generation(data_dir) != build_dir.name:
                 shutil.rmtree(build_dir, ignore_errors=True)
             raise
-        # The previous generation stays one round, for processes still reading it.
-        for path in data_dir.glob("gen-*"):
-            if path.name not in {name, previous}:
-                shutil.rmtree(path, ignore_errors=True)
+        # The previous complete generation stays, for processes still reading it and as the
+        # fallback should the new one be damaged; only older ones go, and none at all when
+        # the state before this write was not known.
+        if previous is not None:
+            for older in generation_names(data_dir):
+                if older < previous:
+                    shutil.rmtree(data_dir / older, ignore_errors=True)
+
+
+def _previous(data_dir: Path, from_current: bool) -> str | None:
+    """The complete generation a write supersedes; a write on top of a damaged one is
+    refused (a fresh build may go ahead, and then deletes nothing)."""
+    try:
+        live = find_live(data_dir)
+    except IndexDamagedError:
+        if from_current:
+            raise
+        return None
+    if live is None:
+        return None
+    if live.note is not None:
+        log.warning(live.note)
+    if from_current and live.damaged is not None:
+        raise IndexDamagedError(
+            f"{live.damaged} in {data_dir} is damaged ({live.problem}): nothing was written; "
+            f"{recovery(data_dir, live.damaged)}"
+        )
+    return live.name
 
 
 def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
@@ -220,7 +249,7 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
         previous = generation.base / KEYWORDS if generation.base else None
         save_keywords(build_dir / STORE, build_dir / KEYWORDS, previous)
     # Past the highest generation on disk: one orphaned by a crash is never reused.
-    number = 1 + max((int(p.name[4:]) for p in data_dir.glob("gen-*")), default=0)
+    number = 1 + max((int(n[4:]) for n in generation_names(data_dir)), default=0)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=spec.model,
@@ -233,6 +262,7 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
         index_type=kind_of(generation.vectors),
         ivf_lists=list_total(generation.vectors),
         trained_passages=generation.trained_on,
+        files=file_records(build_dir),
     )
     (build_dir / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     _fsync_tree(build_dir)
