@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -25,9 +24,9 @@ import faiss
 import numpy as np
 
 from retrieval.articles import Article, Passage
-from retrieval.errors import IndexDamagedError, NewsbotError
+from retrieval.errors import NewsbotError
 from retrieval.index import keywords
-from retrieval.index.integrity import file_records, find_live, recovery
+from retrieval.index.integrity import file_records, superseded
 from retrieval.index.keywords import KEYWORDS, save_keywords
 from retrieval.index.layout import (
     CURRENT,
@@ -46,8 +45,6 @@ from retrieval.index.reader import open_live_store
 from retrieval.index.store import Store
 from retrieval.index.vectors import empty_flat, fit, kind_of, list_total, remove
 from retrieval.storage import StoredArticle
-
-log = logging.getLogger(__name__)
 
 
 class Generation:
@@ -165,7 +162,7 @@ def write_generation(
     with write_lock(data_dir, timeout=lock_timeout, on_wait=on_wait):
         for stale in data_dir.glob(".build-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        previous = _previous(data_dir, from_current)
+        previous = superseded(data_dir, from_current)
         build_dir = Path(tempfile.mkdtemp(prefix=".build-", dir=data_dir))
         try:
             generation = _start(data_dir, build_dir, previous if from_current else None, spec,
@@ -189,27 +186,6 @@ def write_generation(
             for older in generation_names(data_dir):
                 if older < previous:
                     shutil.rmtree(data_dir / older, ignore_errors=True)
-
-
-def _previous(data_dir: Path, from_current: bool) -> str | None:
-    """The complete generation a write supersedes; a write on top of a damaged one is
-    refused (a fresh build may go ahead, and then deletes nothing)."""
-    try:
-        live = find_live(data_dir)
-    except IndexDamagedError:
-        if from_current:
-            raise
-        return None
-    if live is None:
-        return None
-    if live.note is not None:
-        log.warning(live.note)
-    if from_current and live.damaged is not None:
-        raise IndexDamagedError(
-            f"{live.damaged} in {data_dir} is damaged ({live.problem}): nothing was written; "
-            f"{recovery(data_dir, live.damaged)}"
-        )
-    return live.name
 
 
 def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,

@@ -138,6 +138,27 @@ def find_live(data_dir: Path) -> Live | None:
     )
 
 
+def superseded(data_dir: Path, from_current: bool) -> str | None:
+    """The complete generation a write supersedes; a write on top of a damaged one is
+    refused (a fresh build may go ahead, and then deletes nothing)."""
+    try:
+        live = find_live(data_dir)
+    except IndexDamagedError:
+        if from_current:
+            raise
+        return None
+    if live is None:
+        return None
+    if live.note is not None:
+        log.warning(live.note)
+    if from_current and live.damaged is not None:
+        raise IndexDamagedError(
+            f"{live.damaged} in {data_dir} is damaged ({live.problem}): nothing was written; "
+            f"{recovery(data_dir, live.damaged)}"
+        )
+    return live.name
+
+
 def _recover(data_dir: Path) -> Live | None:
     names = generation_names(data_dir)
     if not names:
