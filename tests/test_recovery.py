@@ -112,13 +112,19 @@ def test_lost_current_with_no_complete_generation_refuses_and_deletes_nothing(
     (two_generations / "CURRENT").unlink()
     (two_generations / "gen-000002" / "manifest.json").unlink()
     (two_generations / "gen-000001" / "vectors.faiss").write_bytes(b"not an index")
-    for argv in (["add", str(REPORTS)], ["index", "--existing"], ["ask", QUESTION]):
+    for argv in (["add", str(REPORTS)], ["ask", QUESTION], ["stats"]):
         code, _ = run(*argv)
         err = stderr()
         assert code == 1, (argv, err)
-        assert_one_clean_line(err, "error:", "CURRENT")
+        assert_one_clean_line(err, "error:", "CURRENT", "gen-000002", "gen-000001")
     assert generations(two_generations) == ["gen-000001", "gen-000002"]
-    assert (two_generations / "gen-000002" / "store.sqlite").exists()
+    # The rebuild reads the newest store that checks out, and still deletes nothing.
+    code, _ = run("index", "--existing")
+    err = stderr()
+    assert code == 0, err
+    assert_one_clean_line(err, "CURRENT", "rebuilding from the articles in gen-000002")
+    assert urls() == {SEED_URL} | story_urls()
+    assert generations(two_generations) == ["gen-000001", "gen-000002", "gen-000003"]
 
 
 def test_run_with_a_lost_current_does_not_rebuild_from_seeds(
