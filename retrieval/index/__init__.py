@@ -16,6 +16,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from retrieval.index.integrity import find_live
 from retrieval.index.layout import (
     CURRENT,
     FORMAT_VERSION,
@@ -25,7 +26,6 @@ from retrieval.index.layout import (
     current_generation,
     read_manifest,
 )
-from retrieval.index.integrity import find_live
 from retrieval.index.policy import (
     DEFAULT_POLICY,
     FLAT_MAX_PASSAGES,
