@@ -18,11 +18,12 @@ from pathlib import Path
 from retrieval.errors import IndexDamagedError
 from retrieval.index.layout import (
     CURRENT,
+    FORMAT_VERSION,
     MANIFEST,
     STORE,
+    Manifest,
     current_generation,
     generation_names,
-    read_manifest,
 )
 
 READ_BYTES = 1 << 20
@@ -73,14 +74,18 @@ def _fingerprint(directory: Path) -> tuple[tuple[str, int, int, int], ...] | Non
 
 def _damage(directory: Path) -> str | None:
     try:
-        files = read_manifest(directory).files
+        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("format_version") != FORMAT_VERSION:
+            # Another format is not damage: it is refused as a mismatch, with the rebuild.
+            return _store_damage(directory / STORE)
+        files = Manifest(**data).files
         if not isinstance(files, dict) or not all(
             isinstance(r, dict) and "/" not in n and not n.startswith(".") for n, r in files.items()
         ):
             raise ValueError("its list of files is malformed")
     except FileNotFoundError:
         return f"{MANIFEST} is missing"
-    except (OSError, ValueError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, TypeError) as exc:
         return f"{MANIFEST} is unreadable ({exc})"
     for name, record in files.items():
         path = directory / name
@@ -197,7 +202,7 @@ def store_damage(directory: Path) -> str | None:
         record = None  # without a readable record, SQLite's own check decides
     path = directory / STORE
     if (
-        record is not None
+        isinstance(record, dict)
         and path.is_file()
         and (path.stat().st_size != record.get("bytes") or _crc32(path) != record.get("crc32"))
     ):

@@ -14,7 +14,7 @@ import faiss
 import numpy as np
 
 from retrieval.articles import ArticleSummary
-from retrieval.errors import IndexMissingError
+from retrieval.errors import IndexMismatchError, IndexMissingError
 from retrieval.index.integrity import find_live
 from retrieval.index.keywords import KEYWORDS, KeywordIndex
 from retrieval.index.layout import (
@@ -142,7 +142,13 @@ def open_index(data_dir: Path, spec: IndexSpec) -> IndexReader:
     directory = _live_directory(data_dir)
     if directory is None:
         raise IndexMissingError(f"no index in {data_dir}: run `newsbot index` to build one")
-    manifest = read_manifest(directory)
+    try:
+        manifest = read_manifest(directory)
+    except TypeError as exc:  # the fields of another format
+        raise IndexMismatchError(
+            f"the index in {directory} is of another format ({exc}): run `newsbot index "
+            "--existing` to rebuild it with the articles it holds"
+        ) from None
     spec.check(manifest, data_dir)
     return IndexReader(directory, manifest, spec.policy)
 
