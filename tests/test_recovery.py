@@ -303,11 +303,18 @@ def watch():
             path = build / target
             if path.exists() and path.stat().st_size > 0:
                 os.kill(os.getpid(), signal.SIGKILL)
-        if target == "CURRENT" and any(data_dir.glob(".CURRENT*")):
-            os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(0.0005)
 
-threading.Thread(target=watch, daemon=True).start()
+replace = os.replace
+
+def replace_then_die(source, destination):
+    if target == "CURRENT" and str(destination).endswith("CURRENT"):
+        os.kill(os.getpid(), signal.SIGKILL)  # the new CURRENT is written, not yet swapped
+    replace(source, destination)
+
+os.replace = replace_then_die
+if target != "CURRENT":
+    threading.Thread(target=watch, daemon=True).start()
 from bot.cli import main
 sys.exit(main(sys.argv[3:]))
 """
