@@ -67,11 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also re-embed the articles already indexed (after a model change)",
     )
-    index.add_argument(
-        "--replace",
-        action="store_true",
-        help="drop the indexed articles that PATH lacks (refused without it)",
-    )
+    index.add_argument("--replace", action="store_true",
+                       help="drop indexed articles that PATH lacks")  # fmt: skip
 
     add = commands.add_parser(
         "add", help="add articles from files, directories, .jsonl, HTML, article or feed URLs"
