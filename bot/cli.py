@@ -67,8 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also re-embed the articles already indexed (after a model change)",
     )
-    index.add_argument("--replace", action="store_true",
-                       help="drop indexed articles that PATH lacks")  # fmt: skip
+    index.add_argument("--replace", action="store_true", help="drop indexed articles PATH lacks")
 
     add = commands.add_parser(
         "add", help="add articles from files, directories, .jsonl, HTML, article or feed URLs"
