@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also re-embed the articles already indexed (after a model change)",
     )
+    index.add_argument("--replace", action="store_true", help="drop indexed articles PATH lacks")
 
     add = commands.add_parser(
         "add", help="add articles from files, directories, .jsonl, HTML, article or feed URLs"
@@ -186,10 +187,14 @@ def main(
 def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     from bot import library
     from bot.app import answer_languages, make_answerer, with_writer
+    from bot.database import db_command
+    from bot.feedback import feedback_command
+    from bot.health import health_command
     from bot.serving import telegram_command
 
     if args.command == "index":
-        return library.index_command(settings, args.paths or [DEFAULT_SEEDS], args.existing)
+        paths = args.paths or ([] if args.existing else [DEFAULT_SEEDS])
+        return library.index_command(settings, paths, args.existing, args.replace)
     if args.command == "add":
         return library.add_command(settings, args.sources, max(1, args.commit_every))
     if args.command == "remove":
@@ -199,40 +204,24 @@ def _dispatch(args: argparse.Namespace, settings: Settings, stdin: TextIO, stdou
     if args.command == "stats":
         return library.stats_command(settings, args.json, stdout)
     if args.command == "eval":
-        from bot.quality import eval_command
-        from retrieval.answering import METHODS
+        from bot.quality import eval_from_args
 
-        methods = args.compare.split(",") if args.compare else [settings.retrieval_method]
-        unknown = set(methods) - set(METHODS)
-        if unknown:
-            print(f"error: unknown retrieval method(s) {', '.join(sorted(unknown))} for "
-                  f"--compare (choose from {', '.join(METHODS)})", file=sys.stderr)  # fmt: skip
-            return 2
-        return eval_command(settings, args.dataset, args.top_k, methods, args.json, stdout,
-                            args.unanswerable, args.plot)  # fmt: skip
+        return eval_from_args(settings, args, stdout)
     if args.command == "feeds":
         return library.feeds_command(settings, args.action, args.urls, stdout)
     if args.command == "db":
-        from bot.database import db_command
-
         return db_command(settings, args.action, args.paths, args.json, stdout)
     if args.command == "telegram":
         return telegram_command(settings)
     if args.command == "health":
-        from bot.health import health_command
-
         return health_command(settings, stdout)
     if args.command == "feedback":
-        from bot.feedback import feedback_command
-
         return feedback_command(settings, args.json, stdout)
     if args.command == "run":
-        from bot.app import make_embedder, make_storage
+        from bot.serving import index_if_missing
 
-        if make_storage(settings, make_embedder(settings)).version() is None:
-            print("No index yet: indexing seeds/ first.", file=sys.stderr)
-            if library.index_command(settings, [DEFAULT_SEEDS]):
-                return 1
+        if index_if_missing(settings, DEFAULT_SEEDS):
+            return 1
         if settings.telegram_token is not None:
             return telegram_command(settings)
         print("No NEWSBOT_TELEGRAM_TOKEN set: starting the console.", file=sys.stderr)

@@ -17,22 +17,26 @@ if TYPE_CHECKING:
     from retrieval.sources import SourceResult
 
 
-def index_command(settings: Settings, paths: list[Path], existing: bool = False) -> int:
-    """Rebuild the index from scratch from ``paths`` (and, with ``existing``, what it holds)."""
+def index_command(
+    settings: Settings, paths: list[Path], existing: bool = False, replace: bool = False
+) -> int:
+    """Rebuild the index from scratch from ``paths`` (and, with ``existing``, what it holds);
+    refuse to drop articles the index holds that ``paths`` lack unless ``replace``."""
     from bot.app import chunk_settings, index_policy, make_embedder
-    from retrieval.index import build_index, open_live_store
+    from retrieval.index import Holdings, build_index, check_nothing_dropped, held_articles
     from retrieval.sources import load_articles
 
     articles = load_articles(paths)
     if settings.database_url is not None:
         return _index_database(settings, articles, existing)
-    if existing and (store := open_live_store(settings.data_dir)) is not None:
-        articles = store.all_articles() + articles
-        store.close()
+    held = held_articles(settings.data_dir) if existing else Holdings()
+    if not existing and not replace:
+        check_nothing_dropped(settings.data_dir, articles, " ".join(map(str, paths)))
+    articles = held.articles + articles
     progress = ProgressPrinter(sys.stderr)
     manifest = build_index(settings.data_dir, articles, make_embedder(settings),
                            chunk_settings(settings), progress=progress,
-                           index=index_policy(settings))  # fmt: skip
+                           index=index_policy(settings), aliases=held.aliases)  # fmt: skip
     elapsed = progress.last_elapsed or 1e-9
     print(
         f"Indexed {manifest.articles} articles, {manifest.passages} passages "
@@ -142,13 +146,12 @@ def list_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
 def stats_command(settings: Settings, as_json: bool, stdout: TextIO) -> int:
     """Print what the index holds and how big it is."""
     from retrieval.errors import IndexMismatchError
-    from retrieval.index import current_generation, read_manifest
+    from retrieval.index import read_manifest
 
     if settings.database_url is not None:
         return _print_stats(_database_stats(settings), as_json, stdout)
-    name = current_generation(settings.data_dir)
     store = _open_store(settings)
-    directory = settings.data_dir / str(name)
+    directory = store.path.parent  # the live generation, or the one it fell back to
     try:
         manifest = read_manifest(directory)
     except (OSError, ValueError, TypeError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -83,3 +84,17 @@ def eval_command(
 
 def _cell(key: str, value: float) -> str:
     return f"{value:.0f}" if key.endswith("_ms") else f"{value:.3f}"
+
+
+def eval_from_args(settings: Settings, args: argparse.Namespace, stdout: TextIO) -> int:
+    """`newsbot eval` from its parsed command line: the methods to compare checked first."""
+    from retrieval.answering import METHODS
+
+    methods = args.compare.split(",") if args.compare else [settings.retrieval_method]
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        print(f"error: unknown retrieval method(s) {', '.join(sorted(unknown))} for "
+              f"--compare (choose from {', '.join(METHODS)})", file=sys.stderr)  # fmt: skip
+        return 2
+    return eval_command(settings, args.dataset, args.top_k, methods, args.json, stdout,
+                        args.unanswerable, args.plot)  # fmt: skip

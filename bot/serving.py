@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from bot.settings import Settings
+
+
+def index_if_missing(settings: Settings, seeds: Path) -> int:
+    """`newsbot run`'s first step: index ``seeds`` when there is no index at all (a lost
+    ``CURRENT`` beside complete generations is recovered from, not rebuilt); an exit code."""
+    from bot import library
+    from bot.app import make_embedder, make_storage
+
+    if make_storage(settings, make_embedder(settings)).version() is not None:
+        return 0
+    print("No index yet: indexing seeds/ first.", file=sys.stderr)
+    return library.index_command(settings, [seeds])
 
 
 def telegram_command(settings: Settings) -> int:

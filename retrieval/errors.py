@@ -37,3 +37,7 @@ class SourceError(NewsbotError):
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+
+
+class IndexDamagedError(NewsbotError):
+    """The index on disk is damaged, or ``CURRENT`` names something it should not."""

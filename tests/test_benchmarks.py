@@ -80,6 +80,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     import bench_encoder
     import bench_index
     import bench_ingest
+    import bench_integrity
     import bench_scale
     import bench_startup
     import bench_threads
@@ -95,6 +96,7 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
         "bench_encoder": bench_encoder,
         "bench_index": bench_index,
         "bench_ingest": bench_ingest,
+        "bench_integrity": bench_integrity,
         "bench_threads": bench_threads,
         "calibrate_gate": calibrate_gate,
         "corpus": corpus,
@@ -305,3 +307,12 @@ def test_bench_index_prints_flat_against_approximate(
     assert _row(output, f"{bench.DEFAULT_POLICY.nprobe} (default)")
     assert _row(output, f"{bench.HNSW_EF_SEARCH} (def")
     assert len(_row(output, "flat, 3,000 passages")) == 5 and "load average at the end" in output
+
+
+def test_bench_integrity_times_the_open_with_and_without_checks(
+    benchmarks: dict[str, ModuleType], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert benchmarks["bench_integrity"].main(["--sizes", "100", "--repeats", "1"]) == 0
+    cells = _row(capsys.readouterr().out, "100")
+    numbers = [float(c.rstrip("×")) for c in cells[1:]]
+    assert len(numbers) == 5 and numbers[2] > 0 and numbers[3] > 0  # timings too small to rank

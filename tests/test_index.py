@@ -12,7 +12,12 @@ import pytest
 
 from retrieval.answering import Answerer
 from retrieval.chunking import ChunkSettings
-from retrieval.errors import IndexMismatchError, IndexMissingError, NewsbotError
+from retrieval.errors import (
+    IndexDamagedError,
+    IndexMismatchError,
+    IndexMissingError,
+    NewsbotError,
+)
 from retrieval.index import (
     EmbeddedStorage,
     IndexSpec,
@@ -64,7 +69,7 @@ def test_manifest_mismatch(tmp_path: Path, hashing_embedder: HashingEmbedder) ->
     with pytest.raises(IndexMismatchError) as error:
         open_index(tmp_path, IndexSpec("other/model", ChunkSettings()))
     assert "'test/hashing'" in str(error.value) and "'other/model'" in str(error.value)
-    assert "run `newsbot index`" in str(error.value)
+    assert "run `newsbot index --existing`" in str(error.value)
     with pytest.raises(IndexMismatchError, match="passage settings"):
         open_index(tmp_path, _spec(hashing_embedder, max_tokens=128))
 
@@ -72,7 +77,7 @@ def test_manifest_mismatch(tmp_path: Path, hashing_embedder: HashingEmbedder) ->
 def test_unreadable_manifest(tmp_path: Path, hashing_embedder: HashingEmbedder) -> None:
     build_index(tmp_path, load_articles([SEEDS]), hashing_embedder, ChunkSettings())
     (tmp_path / "gen-000001" / "manifest.json").write_text("{not json")
-    with pytest.raises(IndexMismatchError, match=r"unreadable.*newsbot index"):
+    with pytest.raises(IndexDamagedError, match=r"unreadable.*`newsbot index --existing`"):
         open_index(tmp_path, _spec(hashing_embedder))
 
 

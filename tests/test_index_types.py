@@ -219,9 +219,9 @@ def test_manifest_of_an_earlier_format_is_refused_with_the_rebuild_command(
     directory = _open(writer).directory
     data = json.loads((directory / "manifest.json").read_text())
     assert data["index_type"] == "flat" and data["ivf_lists"] == 0
-    for name in ("index_type", "ivf_lists", "trained_passages"):
-        del data[name]  # as written before approximate indexes
-    (directory / "manifest.json").write_text(json.dumps(data))
+    for name in ("index_type", "ivf_lists", "trained_passages", "files"):
+        del data[name]  # as written before approximate indexes, at format version 2
+    (directory / "manifest.json").write_text(json.dumps({**data, "format_version": 2}))
     with pytest.raises(IndexMismatchError, match="newsbot index"):
         _open(writer)
 

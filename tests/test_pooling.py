@@ -17,6 +17,7 @@ from retrieval.chunking import ChunkSettings, embedding_text
 from retrieval.embedding import pool, sentence_spans
 from retrieval.errors import IndexMismatchError
 from retrieval.index import (
+    FORMAT_VERSION,
     EmbeddedStorage,
     IndexSpec,
     Writer,
@@ -124,7 +125,7 @@ def test_an_index_of_an_earlier_format_is_refused(seed_copy: Path, embedder) -> 
     manifest = json.loads(manifest_path.read_text())
     manifest_path.write_text(json.dumps({**manifest, "format_version": 3}))
     spec = IndexSpec(embedder.name, ChunkSettings())
-    with pytest.raises(IndexMismatchError, match="format version 3, expected 4"):
+    with pytest.raises(IndexMismatchError, match=f"format version 3, expected {FORMAT_VERSION}"):
         Answerer(EmbeddedStorage(seed_copy, spec), embedder).answer("When is Putin visiting?")
 
 

@@ -152,7 +152,7 @@ def test_update_on_top_of_a_full_build(writer: Writer, hashing_embedder) -> None
 def test_update_refuses_an_index_of_another_model(writer: Writer, tmp_path: Path) -> None:
     update_index(writer, [DAM])
     other = Writer(writer.data_dir, _OtherModel(), ChunkSettings())
-    with pytest.raises(IndexMismatchError, match="run `newsbot index`"):
+    with pytest.raises(IndexMismatchError, match="run `newsbot index --existing`"):
         update_index(other, [BRIDGE])
 
 

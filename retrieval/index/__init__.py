@@ -16,6 +16,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from retrieval.index.integrity import find_live
 from retrieval.index.layout import (
     CURRENT,
     FORMAT_VERSION,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from retrieval.index.encoding import BuildProgress, ProgressCallback
     from retrieval.index.generations import write_generation, write_lock
     from retrieval.index.reader import IndexReader, open_index, open_live_store
+    from retrieval.index.rebuilding import Holdings, check_nothing_dropped, held_articles
     from retrieval.index.store import Store
 
 _LAZY = {
@@ -61,6 +63,9 @@ _LAZY = {
     "IndexReader": "reader",
     "open_index": "reader",
     "open_live_store": "reader",
+    "Holdings": "rebuilding",
+    "check_nothing_dropped": "rebuilding",
+    "held_articles": "rebuilding",
     "Store": "store",
 }
 
@@ -82,6 +87,7 @@ __all__ = [
     "STORE",
     "BuildProgress",
     "EmbeddedStorage",
+    "Holdings",
     "IndexPolicy",
     "IndexReader",
     "IndexSpec",
@@ -91,7 +97,10 @@ __all__ = [
     "UpdateReport",
     "Writer",
     "build_index",
+    "check_nothing_dropped",
     "current_generation",
+    "find_live",
+    "held_articles",
     "open_index",
     "open_live_store",
     "read_manifest",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,8 +78,10 @@ def build_index(
     batch_size: int = 64,
     progress: ProgressCallback | None = None,
     index: IndexPolicy = DEFAULT_POLICY,
+    aliases: Mapping[str, str] | None = None,
 ) -> Manifest:
-    """Build a new generation from ``articles`` alone and make it the live one."""
+    """Build a new generation from ``articles`` alone and make it the live one; ``aliases``
+    maps other URLs of copies to the URL of the article they copy."""
     if not articles:
         raise NewsbotError("no articles to index")
     storage = EmbeddedStorage(data_dir, IndexSpec(embedder.name, chunking, index))
@@ -90,6 +92,10 @@ def build_index(
     chunks = [chunk_article(a, chunking, embedder.count_tokens) for a in articles]
     with storage.write(fresh=True, dimension=embedder.dimension) as batch:
         _insert(batch, writer, articles, chunks)
+        for other, url in (aliases or {}).items():
+            stored = batch.find(url)
+            if stored is not None and batch.find(other) is None:
+                batch.add_alias(other, stored.id)
     assert batch.manifest is not None
     return batch.manifest
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from retrieval.index.generations import Generation, write_generation
-from retrieval.index.layout import IndexSpec, current_generation
+from retrieval.index.layout import CURRENT, IndexSpec, current_generation, generation_names
 from retrieval.index.reader import IndexReader, open_index
 
 
@@ -28,18 +28,25 @@ class EmbeddedStorage:
         self.lock_timeout = lock_timeout
         self.on_wait = on_wait
         self._reader: IndexReader | None = None
+        self._opened_at: str | None = None  # the version the reader was opened at
         self._lock = threading.Lock()
 
     def version(self) -> str | None:
-        """The live generation's name, or None when nothing was built yet."""
-        return current_generation(self.data_dir)
+        """The live generation's name (with ``CURRENT`` lost, the newest generation's), or
+        None when nothing was built yet."""
+        name = current_generation(self.data_dir)
+        if name is None and (names := generation_names(self.data_dir)):
+            return f"{names[0]} (no {CURRENT})"
+        return name
 
     def reader(self) -> IndexReader:
-        """The live generation, loaded on first use and again when a new one is swapped in."""
-        generation = self.version()
+        """The live generation, loaded on first use and again when a new one is swapped in
+        (which may be an earlier one, when the live one is damaged)."""
+        version = self.version()
         with self._lock:
-            if self._reader is None or generation != self._reader.version:
+            if self._reader is None or version != self._opened_at:
                 self._reader = open_index(self.data_dir, self.spec)
+                self._opened_at = version
             return self._reader
 
     @contextmanager

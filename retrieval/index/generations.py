@@ -26,6 +26,7 @@ import numpy as np
 from retrieval.articles import Article, Passage
 from retrieval.errors import NewsbotError
 from retrieval.index import keywords
+from retrieval.index.integrity import file_records, superseded
 from retrieval.index.keywords import KEYWORDS, save_keywords
 from retrieval.index.layout import (
     CURRENT,
@@ -36,6 +37,7 @@ from retrieval.index.layout import (
     IndexSpec,
     Manifest,
     current_generation,
+    generation_names,
     read_manifest,
 )
 from retrieval.index.policy import IndexPolicy
@@ -160,7 +162,7 @@ def write_generation(
     with write_lock(data_dir, timeout=lock_timeout, on_wait=on_wait):
         for stale in data_dir.glob(".build-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        previous = current_generation(data_dir)
+        previous = superseded(data_dir, from_current)
         build_dir = Path(tempfile.mkdtemp(prefix=".build-", dir=data_dir))
         try:
             generation = _start(data_dir, build_dir, previous if from_current else None, spec,
@@ -177,10 +179,13 @@ def write_generation(
             if current_generation(data_dir) != build_dir.name:
                 shutil.rmtree(build_dir, ignore_errors=True)
             raise
-        # The previous generation stays one round, for processes still reading it.
-        for path in data_dir.glob("gen-*"):
-            if path.name not in {name, previous}:
-                shutil.rmtree(path, ignore_errors=True)
+        # The previous complete generation stays, for processes still reading it and as the
+        # fallback should the new one be damaged; only older ones go, and none at all when
+        # the state before this write was not known.
+        if previous is not None:
+            for older in generation_names(data_dir):
+                if older < previous:
+                    shutil.rmtree(data_dir / older, ignore_errors=True)
 
 
 def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
@@ -220,7 +225,7 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
         previous = generation.base / KEYWORDS if generation.base else None
         save_keywords(build_dir / STORE, build_dir / KEYWORDS, previous)
     # Past the highest generation on disk: one orphaned by a crash is never reused.
-    number = 1 + max((int(p.name[4:]) for p in data_dir.glob("gen-*")), default=0)
+    number = 1 + max((int(n[4:]) for n in generation_names(data_dir)), default=0)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=spec.model,
@@ -233,6 +238,7 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
         index_type=kind_of(generation.vectors),
         ivf_lists=list_total(generation.vectors),
         trained_passages=generation.trained_on,
+        files=file_records(build_dir),
     )
     (build_dir / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     _fsync_tree(build_dir)

@@ -14,19 +14,22 @@ never sees a half-written index.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.chunking import ChunkSettings
-from retrieval.errors import IndexMismatchError
+from retrieval.errors import IndexDamagedError, IndexMismatchError
 from retrieval.index.policy import DEFAULT_POLICY, IndexPolicy
 
 # 4: every generation has sentence vectors and names its index type; older ones are rebuilt.
-FORMAT_VERSION = 4
+# 5: the manifest records each file's size and CRC-32 (see ``integrity``).
+FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 STORE = "store.sqlite"
+GENERATION = re.compile(r"gen-\d{6}")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class IndexSpec:
         if problems:
             raise IndexMismatchError(
                 f"the index in {where} was built with {'; '.join(problems)}: "
-                "run `newsbot index` to rebuild it"
+                "run `newsbot index --existing` to rebuild it with the articles it holds"
             )
 
 
@@ -71,15 +74,37 @@ class Manifest:
     index_type: str
     ivf_lists: int
     trained_passages: int  # passages the IVF lists were trained at
+    # Each file but the manifest: {"bytes": size, "crc32": checksum}. Empty in manifests of
+    # format 4, which then read far enough to be refused with the rebuild message.
+    files: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def current_generation(data_dir: Path) -> str | None:
-    """The name of the live generation, or None when nothing was built yet."""
+    """The generation ``CURRENT`` names, or None when it is missing or empty; refuses a
+    name that is not a generation of ``data_dir`` (a path out of it, a symlink, another)."""
     try:
         name = (data_dir / CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    return name or None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexDamagedError(f"{data_dir / CURRENT} is unreadable ({exc})") from None
+    if not name:
+        return None
+    target = data_dir / name
+    inside = target.resolve().parent == data_dir.resolve() and not target.is_symlink()
+    if not GENERATION.fullmatch(name) or not inside:
+        raise IndexDamagedError(
+            f"{data_dir / CURRENT} names {name!r}, which is not a generation of {data_dir}: "
+            f"refusing to use it; write the name of a gen-NNNNNN directory there, or delete "
+            f"{CURRENT} to recover from the newest complete generation"
+        )
+    return name
+
+
+def generation_names(data_dir: Path) -> list[str]:
+    """The generation directories in ``data_dir``, newest first."""
+    names = [p.name for p in data_dir.glob("gen-*") if GENERATION.fullmatch(p.name)]
+    return sorted((n for n in names if (data_dir / n).is_dir()), reverse=True)
 
 
 def read_manifest(directory: Path) -> Manifest:

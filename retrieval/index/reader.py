@@ -3,6 +3,7 @@ saved keyword postings, behind the ``StoreReader`` protocol."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -14,19 +15,21 @@ import numpy as np
 
 from retrieval.articles import ArticleSummary
 from retrieval.errors import IndexMismatchError, IndexMissingError
+from retrieval.index.integrity import find_live
 from retrieval.index.keywords import KEYWORDS, KeywordIndex
 from retrieval.index.layout import (
     STORE,
     VECTORS,
     IndexSpec,
     Manifest,
-    current_generation,
     read_manifest,
 )
 from retrieval.index.policy import DEFAULT_POLICY, IndexPolicy
 from retrieval.index.store import Store
 from retrieval.index.vectors import configure
 from retrieval.storage import StoredArticle, StoredPassage
+
+log = logging.getLogger(__name__)
 
 
 class IndexReader:
@@ -134,16 +137,17 @@ def _one_thread() -> Iterator[None]:
 
 
 def open_index(data_dir: Path, spec: IndexSpec) -> IndexReader:
-    """Load the live generation, checking it matches ``spec``."""
-    name = current_generation(data_dir)
-    if name is None:
+    """Load the live generation (or, when it is damaged, the newest earlier one that checks
+    out: see ``integrity``), checking it matches ``spec``."""
+    directory = _live_directory(data_dir)
+    if directory is None:
         raise IndexMissingError(f"no index in {data_dir}: run `newsbot index` to build one")
-    directory = data_dir / name
     try:
         manifest = read_manifest(directory)
-    except (OSError, ValueError, TypeError) as exc:
+    except TypeError as exc:  # the fields of another format
         raise IndexMismatchError(
-            f"the index in {directory} is unreadable ({exc}): run `newsbot index` to rebuild it"
+            f"the index in {directory} is of another format ({exc}): run `newsbot index "
+            "--existing` to rebuild it with the articles it holds"
         ) from None
     spec.check(manifest, data_dir)
     return IndexReader(directory, manifest, spec.policy)
@@ -152,5 +156,14 @@ def open_index(data_dir: Path, spec: IndexSpec) -> IndexReader:
 def open_live_store(data_dir: Path) -> Store | None:
     """The live generation's store, read-only, without its vectors; None when nothing is
     indexed. The one way in for reading articles (lists, stats, rebuilds, known URLs)."""
-    name = current_generation(data_dir)
-    return None if name is None else Store(data_dir / name / STORE, readonly=True)
+    directory = _live_directory(data_dir)
+    return None if directory is None else Store(directory / STORE, readonly=True)
+
+
+def _live_directory(data_dir: Path) -> Path | None:
+    live = find_live(data_dir)
+    if live is None:
+        return None
+    if live.note is not None:
+        log.warning(live.note)
+    return data_dir / live.name

@@ -263,17 +263,9 @@ class Store:
             rows = self._db.execute(
                 "SELECT url, title, source, published, author, paragraphs FROM articles ORDER BY id"
             ).fetchall()
-        return [
-            Article(
-                url=r[0],
-                title=r[1],
-                source=r[2],
-                published=date.fromisoformat(r[3]),
-                paragraphs=tuple(json.loads(r[5])),
-                author=r[4],
-            )
-            for r in rows
-        ]
+        return [Article(url=r[0], title=r[1], source=r[2], published=date.fromisoformat(r[3]),
+                        paragraphs=tuple(json.loads(r[5])), author=r[4])
+                for r in rows]  # fmt: skip
 
     def counts(self) -> dict[str, int]:
         """How many articles, passages and article URLs the store holds."""
