@@ -18,6 +18,7 @@ EXAMPLES = {
     "run": "newsbot run",
     "health": "newsbot health || echo 'the index cannot serve questions'",
     "feedback": "newsbot feedback --json > feedback.jsonl",
+    "db": "NEWSBOT_DATABASE_URL=postgresql://newsbot@db/newsbot newsbot db import data/",
 }
 
 

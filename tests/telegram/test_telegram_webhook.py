@@ -107,7 +107,11 @@ def test_healthz_reports_the_live_index_and_503_when_it_is_gone(
         try:
             fake_api.wait_for("setWebhook", timeout=20)
             seen.append(get(f"http://127.0.0.1:{port}/healthz"))
+            # A lost CURRENT alone is recovered from (the newest complete generation): the
+            # index is gone only when no generation is left.
             (data_dir / CURRENT).unlink()
+            for generation in data_dir.glob("gen-*"):
+                shutil.rmtree(generation)
             seen.append(get(f"http://127.0.0.1:{port}/healthz"))
         finally:
             os.kill(os.getpid(), signal.SIGTERM)
