@@ -21,7 +21,7 @@ from retrieval.answering.verifier import Verifier, load_combiner, settle
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
 from retrieval.dates import age_note, resolve_relative_dates
-from retrieval.embedding import Embedder
+from retrieval.embedding import Embedder, word_vectors
 from retrieval.sentences import content_words, keyword_terms, split_sentences
 from retrieval.storage import Storage, StoreReader
 
@@ -66,6 +66,14 @@ class Answerer:
         self._today = today
         self.reranker = reranker
         self.verifier = Verifier(load_combiner(), self.settings.min_confidence)
+        self._words: list[Callable[[Sequence[str]], np.ndarray] | None] = []
+
+    def _word_vectors(self) -> Callable[[Sequence[str]], np.ndarray] | None:
+        """The model's word vectors for the verifier, loaded on the first answer."""
+        if not self._words:
+            table = word_vectors(self.embedder.name)
+            self._words.append(table.vectors if table is not None else None)
+        return self._words[0]
 
     def reader(self) -> StoreReader:
         """The live index (the storage reopens it when a write has landed)."""
@@ -238,6 +246,7 @@ class Answerer:
             reference=reference,
             passages=reader.size,
             frequencies=reader.document_frequencies([t.lower() for t in question_terms(question)]),
+            word_vectors=self._word_vectors(),
         )
         answer = Answer(
             question=question,
