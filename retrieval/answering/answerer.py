@@ -66,14 +66,7 @@ class Answerer:
         self._today = today
         self.reranker = reranker
         self.verifier = Verifier(load_combiner(), self.settings.min_confidence)
-        self._words: list[Callable[[Sequence[str]], np.ndarray] | None] = []
-
-    def _word_vectors(self) -> Callable[[Sequence[str]], np.ndarray] | None:
-        """The model's word vectors for the verifier, loaded on the first answer."""
-        if not self._words:
-            table = word_vectors(self.embedder.name)
-            self._words.append(table.vectors if table is not None else None)
-        return self._words[0]
+        self._words = word_vectors(embedder.name)  # its table loads on the first answer
 
     def reader(self) -> StoreReader:
         """The live index (the storage reopens it when a write has landed)."""
@@ -246,7 +239,7 @@ class Answerer:
             reference=reference,
             passages=reader.size,
             frequencies=reader.document_frequencies([t.lower() for t in question_terms(question)]),
-            word_vectors=self._word_vectors(),
+            word_vectors=self._words.vectors if self._words else None,
         )
         answer = Answer(
             question=question,
