@@ -21,7 +21,7 @@ from retrieval.answering.verifier import Verifier, load_combiner, settle
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
 from retrieval.dates import age_note, resolve_relative_dates
-from retrieval.embedding import Embedder
+from retrieval.embedding import Embedder, word_vectors
 from retrieval.sentences import content_words, keyword_terms, split_sentences
 from retrieval.storage import Storage, StoreReader
 
@@ -66,6 +66,7 @@ class Answerer:
         self._today = today
         self.reranker = reranker
         self.verifier = Verifier(load_combiner(), self.settings.min_confidence)
+        self._words = word_vectors(embedder.name)  # its table loads on the first answer
 
     def reader(self) -> StoreReader:
         """The live index (the storage reopens it when a write has landed)."""
@@ -238,6 +239,7 @@ class Answerer:
             reference=reference,
             passages=reader.size,
             frequencies=reader.document_frequencies([t.lower() for t in question_terms(question)]),
+            word_vectors=self._words.vectors if self._words else None,
         )
         answer = Answer(
             question=question,
