@@ -106,6 +106,7 @@ def checks(
 ) -> dict[str, SupportCheck]:
     """The support checks compared, for one question's sentences (after those ``shown``)."""
     return {
+        "hard rules alone": lambda sentence, cited: True,
         "hard rules + word coverage (old)": word_support,
         "hard rules + verifier, sentence alone": verified(judge, extractive),
         "hard rules + verifier, in the answer": verified(judge, extractive, None, shown),
@@ -202,9 +203,12 @@ def main() -> None:
 
             def check(e=extractive, by_n=by_n, sources=sources) -> None:
                 build_messages(e.question, e.as_of_query, sources, 3000)
-                support = checks(judge, e)["hard rules + word coverage + verifier (new)"]
+                shown = Opening([], by_n)
+                support = written_support(judge, e, None, shown)
                 for sentence in split_reply(REPLY):
-                    check_sentence(sentence, by_n, support)
+                    outcome = check_sentence(sentence, by_n, support)
+                    if isinstance(outcome, Checked):
+                        shown.kept.append(outcome)
 
             times["check"].append(timed(check))
     api.close()
