@@ -171,10 +171,7 @@ class Answerer:
                         judged.cited[0], related=self.settings.threshold)  # fmt: skip
         timings["compose_ms"] = (time.perf_counter() - mark) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
-        # A writer may answer from these passages when they are close enough to the question
-        # (what the evidence gate asked before the verifier).
-        close = max(hit.similarity for hit in ranked) >= self.settings.threshold
-        answer = replace(answer, passed_gate=close, evidence=_results(evidence))
+        answer = replace(answer, evidence=_results(evidence))
         answer.timings.update(timings)
         return answer
 
