@@ -1,11 +1,13 @@
 """Answering: from a question to a grounded answer with numbered citations.
 
-``answerer`` coordinates: it retrieves passages through the store reader (``search``:
-dense, keyword and fused ranking from ``fusion``, copies folded, recency and time frames
-from ``timeframe``), optionally reranks them (``reranking``), chooses the sentences that
-answer (``compose``), notices reports that disagree (``conflicts``) and writes the text with
-its citations (``citations``); the verifier (``signals``, ``spans``, ``verifier``) gives
-the answer a calibrated confidence and declines below it. It reads the index only through
+``answerer`` coordinates: it plans each question's search (``planning``, which also
+gathers a batch's first candidates together), retrieves passages through the store reader
+(``search``: dense, keyword and fused ranking from ``fusion``, copies folded, recency and
+time frames from ``timeframe``; ``results`` lists them), optionally reranks them
+(``reranking``), chooses the sentences that answer (``compose``), notices reports that
+disagree (``conflicts``) and writes the text with its citations (``citations``); the
+verifier (``signals``, ``spans``, ``verifier``) gives the answer a calibrated confidence
+and declines below it. It reads the index only through
 the ``retrieval.storage`` protocols, so any storage backend serves it.
 
 The retrieval methods and the language check load at once (the settings check against the
@@ -21,14 +23,15 @@ from retrieval.answering.fusion import METHODS
 from retrieval.answering.languages import Detected, detect, language_problem
 
 if TYPE_CHECKING:
-    from retrieval.answering.answerer import Answerer, AnswerSettings
+    from retrieval.answering.answerer import Answerer
+    from retrieval.answering.planning import AnswerSettings
     from retrieval.answering.reranking import CrossEncoderReranker, Reranker
     from retrieval.answering.search import Hit
     from retrieval.answering.verifier import Combiner, load_combiner
 
 _LAZY = {
     "Answerer": "answerer",
-    "AnswerSettings": "answerer",
+    "AnswerSettings": "planning",
     "CrossEncoderReranker": "reranking",
     "Reranker": "reranking",
     "Hit": "search",
