@@ -37,6 +37,7 @@ from corpus import (
     news_articles,
     sample_questions,
 )
+from stages import STAGES, StageClock
 
 from retrieval.answering import Answerer, AnswerSettings
 from retrieval.articles import Article, Passage
@@ -46,6 +47,8 @@ from retrieval.index import EmbeddedStorage, IndexSpec, build_index, open_index,
 from retrieval.sentences import split_sentences
 
 FILLER_PASSAGES_PER_ARTICLE = 5
+SEARCH_STAGES = STAGES[:4]  # the rest is composing
+REST = ("rest of search", "rest of compose")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -164,29 +167,41 @@ def _measure(answerer: Answerer, embedder: Embedder, questions: list[str],
         answerer.answer(question, as_of=AFTER_EVERYTHING)
     columns: dict[str, list[float]] = {"baseline": [], "total": [], "encode_ms": [],
                                        "search_ms": [], "compose_ms": []}  # fmt: skip
-    for question in questions[warmup:]:
-        started = time.perf_counter()
-        embedder.encode([question])
-        columns["baseline"].append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        answer = answerer.answer(question, as_of=AFTER_EVERYTHING)
-        columns["total"].append((time.perf_counter() - started) * 1000)
-        for key in ("encode_ms", "search_ms", "compose_ms"):
-            if key in answer.timings:
-                columns[key].append(answer.timings[key])
+    stages: dict[str, list[float]] = {stage: [] for stage in (*STAGES, *REST)}
     reader = answerer.reader()
+    with StageClock().watching(reader) as clock:
+        for question in questions[warmup:]:
+            started = time.perf_counter()
+            embedder.encode([question])
+            columns["baseline"].append((time.perf_counter() - started) * 1000)
+            clock.lap()
+            started = time.perf_counter()
+            answer = answerer.answer(question, as_of=AFTER_EVERYTHING)
+            columns["total"].append((time.perf_counter() - started) * 1000)
+            spent = clock.lap()
+            for key in ("encode_ms", "search_ms", "compose_ms"):
+                if key in answer.timings:
+                    columns[key].append(answer.timings[key])
+            for stage, value in spent.items():
+                stages[stage].append(value)
+            searching = sum(spent[s] for s in SEARCH_STAGES)
+            stages["rest of search"].append(answer.timings["search_ms"] - searching)
+            if "compose_ms" in answer.timings:
+                composing = sum(spent[s] for s in STAGES if s not in SEARCH_STAGES)
+                stages["rest of compose"].append(answer.timings["compose_ms"] - composing)
     return {"size": reader.size, "index": type(reader.vectors).__name__, "fill_s": fill_s,
-            **columns}  # fmt: skip
+            **columns, "stages": stages}  # fmt: skip
+
+
+def _cell(values: object) -> str:
+    data = list(values)  # type: ignore[call-overload]
+    if not data:
+        return "-"
+    p50, p99 = np.percentile(data, [50, 99])
+    return f"{p50:.1f} / {p99:.1f}"
 
 
 def _table(rows: list[dict[str, object]]) -> str:
-    def cell(values: object) -> str:
-        data = list(values)  # type: ignore[call-overload]
-        if not data:
-            return "-"
-        p50, p99 = np.percentile(data, [50, 99])
-        return f"{p50:.1f} / {p99:.1f}"
-
     lines = [
         "p50 / p99 in ms per question:\n",
         "| passages | index | method | bare encode (baseline) | answer() | encode | search "
@@ -196,11 +211,24 @@ def _table(rows: list[dict[str, object]]) -> str:
     for row in rows:
         ratio = np.median(row["total"]) / np.median(row["baseline"])  # type: ignore[arg-type]
         lines.append(
-            f"| {row['size']:,} | {row['index']} | {row['method']} | {cell(row['baseline'])} "
-            f"| {cell(row['total'])} "
-            f"| {cell(row['encode_ms'])} | {cell(row['search_ms'])} | {cell(row['compose_ms'])} "
-            f"| {ratio:.2f} |"
+            f"| {row['size']:,} | {row['index']} | {row['method']} | {_cell(row['baseline'])} "
+            f"| {_cell(row['total'])} "
+            f"| {_cell(row['encode_ms'])} | {_cell(row['search_ms'])} "
+            f"| {_cell(row['compose_ms'])} | {ratio:.2f} |"
         )
+    names = (*SEARCH_STAGES, "rest of search", *STAGES[4:], "rest of compose")
+    lines += [
+        "\nWhere search and compose go, p50 / p99 ms per question (rows: passages and "
+        "the vectors of keyword-only hits; sentence rows: the evidence's sentence vectors "
+        "and the question terms' counts; rest of search: fusing, boosts, sorting; rest of "
+        "compose: splitting, citations, the answer):\n",
+        "| passages, method | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for row in rows:
+        stages = row["stages"]
+        cells = " | ".join(_cell(stages[name]) for name in names)  # type: ignore[index]
+        lines.append(f"| {row['size']:,}, {row['method']} | {cells} |")
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep",
@@ -61,13 +62,18 @@ SYNONYMS = {
 
 def content_words(text: str) -> set[str]:
     """Lower-cased words of ``text`` that carry meaning (no stop words, light stemming)."""
+    return set(_content_words(text))
+
+
+@lru_cache(maxsize=8192)  # the sentences of the passages found for question after question
+def _content_words(text: str) -> frozenset[str]:
     words = set()
     for word in _WORD.findall(text.lower()):
         word = word.replace("’", "'").removesuffix("'s")
         if word in STOP_WORDS or len(word) < 2:
             continue
         words.add(SYNONYMS.get(word) or _stem(word))
-    return words
+    return frozenset(words)
 
 
 def _stem(word: str) -> str:

@@ -58,6 +58,10 @@ class StoreReader(Protocol):
         """The ``k`` nearest passage ids with cosine similarities, best first."""
         ...
 
+    def search_many(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """``search`` for each row of ``queries`` (a batch of questions), in order."""
+        ...
+
     def keyword_search(
         self, terms: list[str], k: int, published_by: date
     ) -> list[tuple[int, float]]:

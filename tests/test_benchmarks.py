@@ -236,6 +236,8 @@ def test_bench_scale_quick_prints_latency_per_size(
         baseline, total = (float(cell.split(" / ")[0]) for cell in row[3:5])
         assert baseline > 0 and total > 0 and float(row[-1]) > 0
     assert sum(line.startswith("| 400 |") for line in output.splitlines()) == 2
+    stages = _row(output, "400, hybrid")  # where the time went: a p50 / p99 per stage
+    assert len(stages) == 10 and " / " in stages[1]  # the dense search, then the others
 
 
 def test_bench_batching_quick_prints_throughput_per_level(

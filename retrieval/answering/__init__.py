@@ -1,14 +1,15 @@
 """Answering: from a question to a grounded answer with numbered citations.
 
-``answerer`` coordinates: it retrieves passages through the store reader (``search``:
-dense, keyword and fused ranking from ``fusion``, copies folded, recency and time frames
-from ``timeframe``), optionally reranks them (``reranking``), chooses the sentences that
-answer (``compose``), notices reports that disagree (``conflicts``) and writes the text with
-its citations (``citations``); the verifier (``signals``, ``spans``, ``verifier``) gives
-the answer a calibrated confidence and declines below it; ``written`` puts the same
-verifier to sentences a language model wrote (the composition root hands it to
-``retrieval.writing``). It reads the index only through the ``retrieval.storage``
-protocols, so any storage backend serves it.
+``answerer`` coordinates: it plans each question's search (``planning``, which also
+gathers a batch's first candidates together), retrieves passages through the store reader
+(``search``: dense, keyword and fused ranking from ``fusion``, copies folded, recency and
+time frames from ``timeframe``; ``results`` lists them), optionally reranks them
+(``reranking``), chooses the sentences that answer (``compose``), notices reports that
+disagree (``conflicts``) and writes the text with its citations (``citations``); the
+verifier (``signals``, ``spans``, ``aliases``, ``verifier``) gives the answer a calibrated
+confidence and declines below it; ``written`` puts the same verifier to sentences a
+language model wrote (the composition root hands it to ``retrieval.writing``). It reads the
+index only through the ``retrieval.storage`` protocols, so any storage backend serves it.
 
 The retrieval methods and the language check load at once (the settings check against the
 methods; the front-ends check every question's language); the rest loads when first named.
@@ -23,7 +24,8 @@ from retrieval.answering.fusion import METHODS
 from retrieval.answering.languages import Detected, detect, language_problem
 
 if TYPE_CHECKING:
-    from retrieval.answering.answerer import Answerer, AnswerSettings
+    from retrieval.answering.answerer import Answerer
+    from retrieval.answering.planning import AnswerSettings
     from retrieval.answering.reranking import CrossEncoderReranker, Reranker
     from retrieval.answering.search import Hit
     from retrieval.answering.verifier import Combiner, load_combiner
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "Answerer": "answerer",
-    "AnswerSettings": "answerer",
+    "AnswerSettings": "planning",
     "CrossEncoderReranker": "reranking",
     "Reranker": "reranking",
     "Hit": "search",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -13,40 +13,18 @@ from retrieval.answer import NOT_FOUND_TEXT, Answer, Question, Result
 from retrieval.answering.citations import write_answer
 from retrieval.answering.compose import Candidate, pick_sentences, score_sentences
 from retrieval.answering.conflicts import find_conflict
+from retrieval.answering.planning import AnswerSettings, Search, gather_first, plan_search
 from retrieval.answering.reranking import Reranker, rerank
-from retrieval.answering.search import Hit, SearchPlan, collapse_per_article, retrieve, wants_recent
+from retrieval.answering.results import distinct_articles, results
+from retrieval.answering.search import Found, Hit, collapse_per_article, retrieve
 from retrieval.answering.signals import Evidence, compute, question_terms
-from retrieval.answering.timeframe import question_window
 from retrieval.answering.verifier import Verifier, load_combiner, settle
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
 from retrieval.dates import age_note, resolve_relative_dates
 from retrieval.embedding import Embedder, word_vectors
-from retrieval.sentences import content_words, keyword_terms, split_sentences
+from retrieval.sentences import content_words, split_sentences
 from retrieval.storage import Storage, StoreReader
-
-
-@dataclass(frozen=True)
-class AnswerSettings:
-    """How the answerer retrieves and composes."""
-
-    top_k: int = 5
-    method: str = "hybrid"
-    keyword_weight: float = 0.3
-    threshold: float = 0.40
-    per_article: int = 2
-    evidence_passages: int = 3
-    evidence_margin: float = 0.12
-    sentence_margin: float = 0.08
-    max_sentences: int = 2
-    context_weight: float = 0.5
-    recency_half_life_days: float = 30.0
-    recency_weight: float = 0.05
-    window_weight: float = 0.1
-    age_note_days: int = 2
-    rerank_top: int = 20
-    # Below this confidence the answerer declines; None takes the calibrated default.
-    min_confidence: float | None = None
 
 
 class Answerer:
@@ -97,81 +75,93 @@ class Answerer:
 
     def answer_many(self, questions: Sequence[Question]) -> list[Answer]:
         """Answer several questions, encoding them in one batch (questions that arrived
-        together, as in a group chat's burst). A question asked more than once in the batch
-        (same words, date and context) is answered once."""
+        together, as in a group chat's burst) and gathering their first candidates and
+        evidence vectors together. A question asked more than once in the batch (same
+        words, date and context) is answered once."""
         started = time.perf_counter()
         reader = self.reader()
         asked = [replace(q, text=" ".join(q.text.split())) for q in questions]
         distinct = list(dict.fromkeys(asked))
+        if not distinct:
+            return []
         contexts = [q.context for q in distinct if q.context]
-        vectors = self.embedder.encode([q.text for q in distinct] + contexts) if distinct else None
-        encode_ms = (time.perf_counter() - started) * 1000
-        answers: dict[Question, Answer] = {}
+        vectors = self.embedder.encode([q.text for q in distinct] + contexts)
+        queries = vectors[: len(distinct)].copy()
         context_row = len(distinct)
         for row, question in enumerate(distinct):
-            assert vectors is not None
-            query = vectors[row]
             if question.context:
-                query = query + self.settings.context_weight * vectors[context_row]
-                query = query / np.linalg.norm(query)
+                query = queries[row] + self.settings.context_weight * vectors[context_row]
+                queries[row] = query / np.linalg.norm(query)
                 context_row += 1
-            timings = {"encode_ms": encode_ms}
-            answers[question] = self._answer_one(reader, question, query, timings, started)
+        encode_ms = (time.perf_counter() - started) * 1000
+        mark = time.perf_counter()
+        searches = [plan_search(q, q.as_of or self._today(), self.settings) for q in distinct]
+        found = gather_first(reader, queries, searches, self.settings.method)
+        shared_ms = (time.perf_counter() - mark) * 1000
+        timings = [{"encode_ms": encode_ms} for _ in distinct]
+        retrieved = []
+        for row, (search, first) in enumerate(zip(searches, found, strict=True)):
+            mark = time.perf_counter()
+            retrieved.append(self._retrieve(reader, search, queries[row], first))
+            timings[row]["search_ms"] = shared_ms + (time.perf_counter() - mark) * 1000
+        evidence = [self._evidence(ranked) if ranked else [] for ranked, _ in retrieved]
+        sentence_vectors = reader.sentence_vectors(
+            {hit.passage.id for hits in evidence for hit in hits}
+        )
+        answers = {
+            question: self._answer_one(reader, search, queries[row], *retrieved[row],
+                                       evidence[row], sentence_vectors, timings[row], started)
+            for row, (question, search) in enumerate(zip(distinct, searches, strict=True))
+        }  # fmt: skip
         return [replace(answers[q], timings=dict(answers[q].timings)) for q in asked]
+
+    def _retrieve(
+        self, reader: StoreReader, search: Search, query: np.ndarray, first: Found
+    ) -> tuple[list[Hit], list[Hit]]:
+        """Every candidate, best first, and the hits to list (reranked, with a reranker)."""
+        ranked, hits = retrieve(reader, query, search.terms, search.reference, search.top_k,
+                                search.plan, first)  # fmt: skip
+        if self.reranker is not None:
+            ranked = rerank(search.asked.text, ranked, self.reranker, self.settings.rerank_top)
+            hits = collapse_per_article(ranked, self.settings.per_article, search.top_k)
+        return ranked, hits
 
     def _answer_one(
         self,
         reader: StoreReader,
-        asked: Question,
+        search: Search,
         query: np.ndarray,
+        ranked: list[Hit],
+        hits: list[Hit],
+        evidence: list[Hit],
+        stored: dict[int, np.ndarray],
         timings: dict[str, float],
         started: float,
     ) -> Answer:
-        """Retrieve and compose the answer to one question, its vector already encoded."""
-        question = asked.text
-        reference = asked.as_of or self._today()
-        top_k = asked.top_k or self.settings.top_k
-        context = asked.context
-        mark = time.perf_counter()
-        plan = SearchPlan(
-            method=self.settings.method,
-            keyword_weight=self.settings.keyword_weight,
-            per_article=self.settings.per_article,
-            recency_half_life_days=self.settings.recency_half_life_days,
-            recency_weight=self.settings.recency_weight if wants_recent(question) else 0.0,
-            window=question_window(question, reference),
-            window_weight=self.settings.window_weight,
-            merge_margin=self.settings.rerank_top,
-        )
-        terms = keyword_terms(f"{question} {context}" if context else question)
-        ranked, hits = retrieve(reader, query, terms, reference, top_k, plan)
-        if self.reranker is not None:
-            ranked = rerank(question, ranked, self.reranker, self.settings.rerank_top)
-            hits = collapse_per_article(ranked, self.settings.per_article, top_k)
-        timings["search_ms"] = (time.perf_counter() - mark) * 1000
-        results = _results(hits)
+        """Compose and judge the answer to one question from its retrieved passages."""
+        question, reference, context = search.asked.text, search.reference, search.asked.context
+        listed = results(hits)
         not_found = Answer(
             question=question,
             answered=False,
             text=NOT_FOUND_TEXT,
             as_of_query=reference,
-            results=results,
-            closest=_distinct_articles(hits, 3),
+            results=listed,
+            closest=distinct_articles(hits, 3),
             timings=timings,
         )
         if not question or not ranked:
             timings["total_ms"] = (time.perf_counter() - started) * 1000
             return replace(not_found, decline_reason="weak_evidence")
         mark = time.perf_counter()
-        evidence = self._evidence(ranked)
-        answer, judged = self._compose(reader, question, query, ranked, evidence, results,
-                                       reference, context)  # fmt: skip
+        answer, judged = self._compose(reader, question, query, ranked, evidence, stored,
+                                       listed, reference, context)  # fmt: skip
         signals = compute(judged)
         answer = settle(answer, not_found, signals, self.verifier.verify(signals),
                         judged.cited[0], related=self.settings.threshold)  # fmt: skip
         timings["compose_ms"] = (time.perf_counter() - mark) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
-        answer = replace(answer, evidence=_results(evidence))
+        answer = replace(answer, evidence=results(evidence))
         answer.timings.update(timings)
         return answer
 
@@ -194,7 +184,8 @@ class Answerer:
         query: np.ndarray,
         ranked: list[Hit],
         evidence: list[Hit],
-        results: tuple[Result, ...],
+        stored: dict[int, np.ndarray],
+        listed: tuple[Result, ...],
         reference: date,
         context: str | None,
     ) -> tuple[Answer, Evidence]:
@@ -205,7 +196,7 @@ class Answerer:
             for rank, hit in enumerate(evidence)
             for position, sentence in enumerate(split_sentences(hit.passage.text))
         ]
-        sentence_vectors = self._sentence_vectors(reader, evidence, candidates)
+        sentence_vectors = self._sentence_vectors(evidence, candidates, stored)
         extra = content_words(context) if context else None
         scored = score_sentences(question, query, candidates, sentence_vectors, extra)
         chosen = pick_sentences(
@@ -244,18 +235,18 @@ class Answerer:
             text=text,
             as_of_query=reference,
             citations=citations,
-            results=results,
+            results=listed,
             as_of=newest,
             age_note=note,
         )
         return answer, judged
 
     def _sentence_vectors(
-        self, reader: StoreReader, evidence: list[Hit], candidates: list[Candidate]
+        self, evidence: list[Hit], candidates: list[Candidate], stored: dict[int, np.ndarray]
     ) -> np.ndarray:
-        """The candidates' vectors, pooled when the passage was indexed; encoded now only if
-        the sentence splitter has changed since (the counts then differ)."""
-        stored = reader.sentence_vectors(hit.passage.id for hit in evidence)
+        """The candidates' vectors, pooled when the passage was indexed (``stored``, read
+        for the whole batch); encoded now only if the sentence splitter has changed since
+        (the counts then differ)."""
         counts = [sum(c.passage_rank == rank for c in candidates) for rank in range(len(evidence))]
         parts = []
         for rank, hit in enumerate(evidence):
@@ -269,29 +260,3 @@ class Answerer:
                 )
             parts.append(vectors)
         return np.vstack(parts) if parts else np.zeros((0, self.embedder.dimension), np.float32)
-
-
-def _results(hits: list[Hit]) -> tuple[Result, ...]:
-    """Hits as the ranked passages an answer lists."""
-    return tuple(
-        Result(
-            rank=rank,
-            passage_id=hit.passage.id,
-            url=hit.passage.article.url,
-            title=hit.passage.article.title,
-            source=hit.passage.article.source,
-            published=hit.passage.article.published,
-            score=round(hit.score, 4),
-            text=hit.passage.text,
-            also_reported_by=hit.also,
-            author=hit.passage.article.author,
-        )
-        for rank, hit in enumerate(hits, start=1)
-    )
-
-
-def _distinct_articles(hits: list[Hit], limit: int) -> tuple[ArticleSummary, ...]:
-    seen: dict[str, ArticleSummary] = {}
-    for hit in hits:
-        seen.setdefault(hit.passage.article.url, hit.passage.article)
-    return tuple(list(seen.values())[:limit])

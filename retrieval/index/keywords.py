@@ -29,6 +29,7 @@ KEYWORDS = "keywords.npz"
 MIN_PASSAGES = 5_000
 _K1, _B = 1.2, 0.75
 BLOCK_ROWS = 50_000  # postings read from SQLite at a time
+KNOWN_TERMS = 100_000  # query terms whose stems are remembered
 
 
 def save_keywords(store_path: Path, target: Path, previous: Path | None = None) -> None:
@@ -186,7 +187,10 @@ class KeywordIndex:
             [self._weights[self._starts[t] : self._starts[t + 1]] * self._idf[t] for t in found]
         )
         scores = np.bincount(rows, weights=weights, minlength=len(self._ids))
-        candidates = np.unique(rows)
+        # Every posting weighs more than 0, so the passages holding a term are those that
+        # score: found in one pass over the scores (np.unique of the rows sorted them: 0.7
+        # ms a question at 34,000 passages).
+        candidates = np.flatnonzero(scores)
         candidates = candidates[self._days[candidates] <= published_by.toordinal()]
         if len(candidates) > k:
             best = np.argpartition(-scores[candidates], k - 1)[:k]
@@ -206,20 +210,33 @@ class _Tokenizer:
             "CREATE VIRTUAL TABLE stems USING fts5vocab(words, 'row');"
         )
         self._lock = threading.Lock()
+        # A term's tokens never change; asking SQLite three statements per term cost about
+        # 0.5 ms a question. Bounded: a bot hears ever new words.
+        self._known: dict[str, list[tuple[str, int]]] = {}
 
     def stems(self, terms: list[str]) -> list[str] | None:
         """The stem of each term, in order (two terms may share one, and FTS5 then counts
         it twice); None if a term makes more than one token."""
         stems: list[str] = []
-        with self._lock, self._db:
-            for term in terms:
-                self._db.execute("INSERT INTO words (body) VALUES (?)", (term,))
-                tokens = self._db.execute("SELECT term, cnt FROM stems").fetchall()
-                self._db.execute("DELETE FROM words")
-                if len(tokens) > 1 or any(count > 1 for _, count in tokens):
-                    return None
-                stems.extend(token for token, _ in tokens)
+        for term in terms:
+            tokens = self._known.get(term)
+            if tokens is None:
+                tokens = self._tokens(term)
+            if len(tokens) > 1 or any(count > 1 for _, count in tokens):
+                return None
+            stems.extend(token for token, _ in tokens)
         return stems
+
+    def _tokens(self, term: str) -> list[tuple[str, int]]:
+        """FTS5's tokens of one term with their counts, remembered."""
+        with self._lock, self._db:
+            self._db.execute("INSERT INTO words (body) VALUES (?)", (term,))
+            tokens = self._db.execute("SELECT term, cnt FROM stems").fetchall()
+            self._db.execute("DELETE FROM words")
+        if len(self._known) >= KNOWN_TERMS:
+            self._known.clear()
+        self._known[term] = tokens
+        return tokens
 
 
 def fts_search(

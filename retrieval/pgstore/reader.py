@@ -73,6 +73,10 @@ class PgReader:
             ).fetchall()
         return [(int(i), float(s)) for i, s in rows]
 
+    def search_many(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """``search`` for each row of ``queries``: pgvector takes one query at a time."""
+        return [self.search(query, k) for query in queries]
+
     def keyword_search(
         self, terms: list[str], k: int, published_by: date
     ) -> list[tuple[int, float]]:
