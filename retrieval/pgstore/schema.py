@@ -127,6 +127,18 @@ CREATE TABLE followed_feeds (
 CREATE TABLE rate_events (scope text NOT NULL, key bigint NOT NULL, at double precision NOT NULL);
 CREATE INDEX rate_events_by_key ON rate_events (scope, key, at);
 """),
+    Migration(3, "the last poll of each followed feed", """
+-- What /feeds shows: when each feed was last read and with what result (retrieval.sources
+-- FeedPoll), written by whichever replica or worker polled it.
+CREATE TABLE feed_polls (
+    url text PRIMARY KEY,
+    polled_at text NOT NULL,
+    articles integer NOT NULL,
+    skipped integer NOT NULL,
+    problems integer NOT NULL,
+    first_problem text
+);
+"""),
 )  # fmt: skip
 LATEST = MIGRATIONS[-1].version
 
@@ -232,6 +244,18 @@ def record_spec(conn: psycopg.Connection, model: str, dimension: int, chunking: 
 VECTOR_INDEXES = ("hnsw", "exact")
 
 
+# pgvector builds an HNSW graph fastest when it fits in maintenance_work_mem (a parallel
+# build allocates all of it up front): the vector plus up to 2 x 16 neighbour links of
+# 8 bytes and some headroom per passage, within these bounds.
+_BUILD_MEMORY_MIN, _BUILD_MEMORY_MAX = 64 << 20, 2 << 30
+
+
+def build_memory(passages: int, dimension: int) -> str:
+    """The maintenance_work_mem to build an HNSW graph of this many passages with."""
+    wanted = int(passages * (4 * dimension + 2 * 16 * 8 + 200) * 1.25)
+    return f"{min(max(wanted, _BUILD_MEMORY_MIN), _BUILD_MEMORY_MAX) >> 20}MB"
+
+
 def ensure_vector_index(conn: psycopg.Connection, kind: str) -> None:
     """Give the passage vectors the index ``kind`` asks for: ``hnsw`` (pgvector's graph,
     cosine distance) or ``exact`` (none: every question reads every vector)."""
@@ -239,9 +263,21 @@ def ensure_vector_index(conn: psycopg.Connection, kind: str) -> None:
         raise ValueError(f"unknown vector index {kind!r}; expected one of {VECTOR_INDEXES}")
     exists = conn.execute("SELECT to_regclass('passages_by_embedding') IS NOT NULL").fetchone()
     if kind == "hnsw" and not (exists and exists[0]):
+        row = conn.execute(
+            "SELECT count(*), coalesce(max(vector_dims(embedding)), 0) FROM passages"
+        ).fetchone()
+        assert row is not None
+        memory = build_memory(int(row[0]), int(row[1]))
+        conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (memory,))
         conn.execute(
             "CREATE INDEX passages_by_embedding ON passages"
             " USING hnsw (embedding vector_cosine_ops)"
         )
     elif kind == "exact" and exists and exists[0]:
-        conn.execute("DROP INDEX passages_by_embedding")
+        drop_vector_index(conn)
+
+
+def drop_vector_index(conn: psycopg.Connection) -> None:
+    """Drop the HNSW index (before a bulk load: building it afterwards is several times
+    faster than inserting each vector into the graph)."""
+    conn.execute("DROP INDEX IF EXISTS passages_by_embedding")

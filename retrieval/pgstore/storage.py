@@ -18,6 +18,7 @@ from retrieval.pgstore.schema import (
     WRITE_LOCK,
     applied_version,
     check_spec,
+    drop_vector_index,
     ensure_vector_index,
     migrate,
     record_spec,
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
 
 EF_SEARCH = 100
 POOL_SIZE = 4
+# A batch that adds at least this many passages, and at least as many as the store holds,
+# drops the HNSW index and builds it after the load: building a graph from the rows is
+# faster than inserting each vector into one, and a build costs the store's size, which such a
+# batch at most doubles (figures in docs/scaling.md).
+BULK_PASSAGES = 5_000
 
 
 class PgStorage:
@@ -53,6 +59,7 @@ class PgStorage:
         self._pool: ConnectionPool | None = None
         self._reader: PgReader | None = None
         self._checked = False
+        self._deferred = False  # inside bulk_load(): no HNSW index until it ends
         self._lock = threading.Lock()
         self._tokenizer = Tokenizer()
 
@@ -146,17 +153,38 @@ class PgStorage:
                 return
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                ensure_vector_index(conn, self.vector_index)
                 if fresh:
                     conn.execute("DELETE FROM articles")
                     conn.execute("UPDATE store_state SET passages = 0, tokens = 0")
+                row = conn.execute("SELECT passages FROM store_state").fetchone()
+                bulk = writer.new_passages >= max(int(row[0]) if row else 0, BULK_PASSAGES)
+                if bulk or self._deferred:
+                    drop_vector_index(conn)  # built once the rows are in (much faster)
                 passages, tokens = writer.apply()
+                if not self._deferred:
+                    ensure_vector_index(conn, self.vector_index)
                 conn.execute(
                     "UPDATE store_state SET version = version + 1, passages = passages + %s,"
                     " tokens = tokens + %s",
                     (passages, tokens),
                 )
         self._checked = True
+
+    @contextmanager
+    def bulk_load(self, passages: int) -> Iterator[None]:
+        """Writes that bring ``passages`` (an import in many batches): when they are at
+        least as many as the store holds, the HNSW index is dropped at the first batch and
+        built once at the end instead of growing vector by vector."""
+        held = self.reader().size if self.version() is not None else 0
+        self._deferred = self.vector_index == "hnsw" and passages >= max(held, BULK_PASSAGES)
+        try:
+            yield
+        finally:
+            deferred, self._deferred = self._deferred, False
+            if deferred:
+                with self.pool().connection() as conn, conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                    ensure_vector_index(conn, self.vector_index)
 
     def status(self) -> dict[str, object]:
         """Schema version, counts and sizes, for `newsbot db status`."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -104,14 +104,21 @@ class PgWriter:
         """How many changes the batch holds."""
         return len(self._ops)
 
+    @property
+    def new_passages(self) -> int:
+        """How many passages the batch adds (the store decides from it how to index them)."""
+        return sum(len(added.passages) for added in self._added.values())
+
     def apply(self) -> tuple[int, int]:
         """Apply the batch inside the caller's transaction, after any other writer's;
         return the change in (passages, tokens)."""
         self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         ids: dict[int, int] = {}  # provisional id -> database id
+        rows = _Rows()
         passages = tokens = 0
         for kind, first, second in self._ops:
             if kind == "remove":
+                rows.copy(self.conn)  # what it removes may be among the rows not yet copied
                 delta = _remove(self.conn, int(first))  # type: ignore[call-overload]
             elif kind == "alias":
                 wanted = int(second)  # type: ignore[call-overload]
@@ -119,18 +126,21 @@ class PgWriter:
                 continue
             else:
                 assert isinstance(first, _Added)
-                new_id, delta = self._insert(first)
+                new_id, delta = self._insert(first, rows)
                 ids[first.id] = new_id
             passages, tokens = passages + delta[0], tokens + delta[1]
+        rows.copy(self.conn)
         return passages, tokens
 
-    def _insert(self, added: _Added) -> tuple[int, tuple[int, int]]:
-        """Insert one article, unless another writer landed its URL or text meanwhile."""
+    def _insert(self, added: _Added, rows: _Rows) -> tuple[int, tuple[int, int]]:
+        """Insert one article (its passages into ``rows``), unless another writer landed
+        its URL or text meanwhile."""
         conn, article = self.conn, added.article
         passages = tokens = 0
         landed = find_article(conn, article.url)
         if landed is not None and landed.url == article.url:
             # The same URL, landed by another writer since this batch looked: ours is newer.
+            rows.copy(conn)
             passages, tokens = _remove(conn, landed.id)
         twin = find_article_by_hash(conn, added.digest)
         if twin is not None:  # the same text arrived under another URL meanwhile
@@ -155,32 +165,44 @@ class PgWriter:
             "SELECT nextval('passages_id_seq') FROM generate_series(1, %s)",
             (len(added.passages),),
         ).fetchall()]  # fmt: skip
-        with conn.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO passages (id, article_id, position, text, published, length,"
-                " embedding) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [(pid, article_id, passage.position, passage.text, article.published, length,
-                  vector) for pid, passage, length, vector in zip(
-                      ids, added.passages, lengths, added.vectors, strict=True)],
-            )  # fmt: skip
-        with conn.cursor().copy(
-            "COPY passage_terms (term, passage_id, count, length, published)"
-            " FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["text", "int8", "int4", "int4", "date"])
-            for pid, terms, length in zip(ids, counts, lengths, strict=True):
-                for term, count in terms.items():
-                    copy.write_row((term, pid, count, length, article.published))
-        rows = [(pid, len(v), pack_rows(v))
-                for pid, v in zip(ids, added.sentence_vectors, strict=False) if len(v)]  # fmt: skip
-        if rows:
-            with conn.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO sentence_vectors (passage_id, sentences, vectors)"
-                    " VALUES (%s, %s, %s)",
-                    rows,
-                )
+        for pid, passage, length, vector, terms in zip(
+            ids, added.passages, lengths, added.vectors, counts, strict=True
+        ):
+            rows.passages.append((pid, article_id, passage.position, passage.text,
+                                  article.published, length, vector))  # fmt: skip
+            rows.terms.extend((t, pid, c, length, article.published) for t, c in terms.items())
+        rows.sentences.extend((pid, len(v), pack_rows(v))
+                              for pid, v in zip(ids, added.sentence_vectors, strict=False)
+                              if len(v))  # fmt: skip
         return article_id, (passages + len(ids), tokens + sum(lengths))
+
+
+@dataclass
+class _Rows:
+    """Rows waiting to be copied in: one COPY per table for a whole batch, not INSERTs per
+    passage (a bulk load of 100k passages is mostly this; see docs/scaling.md)."""
+
+    passages: list[tuple] = field(default_factory=list)
+    terms: list[tuple] = field(default_factory=list)
+    sentences: list[tuple] = field(default_factory=list)
+
+    def copy(self, conn: psycopg.Connection) -> None:
+        """Copy the waiting rows in (passages first: the others refer to them)."""
+        for table, columns, types, rows in (
+            ("passages", "id, article_id, position, text, published, length, embedding",
+             ["int8", "int8", "int4", "text", "date", "int4", "vector"], self.passages),
+            ("passage_terms", "term, passage_id, count, length, published",
+             ["text", "int8", "int4", "int4", "date"], self.terms),
+            ("sentence_vectors", "passage_id, sentences, vectors",
+             ["int8", "int4", "bytea"], self.sentences),
+        ):  # fmt: skip
+            if not rows:
+                continue
+            with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+            rows.clear()
 
 
 def _alias(conn: psycopg.Connection, url: str, article_id: int) -> None:
