@@ -107,15 +107,16 @@ class Answerer:
         encode_ms = (time.perf_counter() - started) * 1000
         answers: dict[Question, Answer] = {}
         context_row = len(distinct)
-        for row, question in enumerate(distinct):
-            assert vectors is not None
-            query = vectors[row]
-            if question.context:
-                query = query + self.settings.context_weight * vectors[context_row]
-                query = query / np.linalg.norm(query)
-                context_row += 1
-            timings = {"encode_ms": encode_ms}
-            answers[question] = self._answer_one(reader, question, query, timings, started)
+        with reader.snapshot():  # searches and the passages they name from one moment
+            for row, question in enumerate(distinct):
+                assert vectors is not None
+                query = vectors[row]
+                if question.context:
+                    query = query + self.settings.context_weight * vectors[context_row]
+                    query = query / np.linalg.norm(query)
+                    context_row += 1
+                timings = {"encode_ms": encode_ms}
+                answers[question] = self._answer_one(reader, question, query, timings, started)
         return [replace(answers[q], timings=dict(answers[q].timings)) for q in asked]
 
     def _answer_one(
