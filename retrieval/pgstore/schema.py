@@ -141,6 +141,11 @@ CREATE TABLE feed_polls (
 """),
 )  # fmt: skip
 LATEST = MIGRATIONS[-1].version
+# Which migrations ran; a store's other tables live in the schema that holds this one.
+MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {table} (version integer PRIMARY KEY,"
+    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+)
 
 
 def applied_version(conn: psycopg.Connection) -> int:
@@ -157,10 +162,7 @@ def migrate(conn: psycopg.Connection, dimension: int) -> list[Migration]:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         ensure_vector_extension(conn)
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
-            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
+        conn.execute(MIGRATIONS_TABLE.format(table="schema_migrations"))
         current = applied_version(conn)
         pending = [m for m in MIGRATIONS if m.version > current]
         for migration in pending:
