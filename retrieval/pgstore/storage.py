@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -169,6 +170,13 @@ class PgStorage:
                     (passages, tokens),
                 )
         self._checked = True
+
+    def last_write(self) -> str | None:
+        """When an article last landed (UTC, ISO), or None before the first."""
+        with self.pool().connection() as conn:
+            row = conn.execute("SELECT max(added_at) FROM articles").fetchone()
+        when = row[0] if row else None
+        return None if when is None else when.astimezone(UTC).isoformat(timespec="seconds")
 
     @contextmanager
     def bulk_load(self, passages: int) -> Iterator[None]:
