@@ -139,6 +139,12 @@ CREATE TABLE feed_polls (
     first_problem text
 );
 """),
+    Migration(4, "how many passages hold each keyword term", """
+-- BM25's document frequencies, kept by every write: counting a common term's postings for
+-- each question cost more than the rest of the keyword search at 100k passages.
+CREATE TABLE term_stats (term text PRIMARY KEY, passages bigint NOT NULL);
+INSERT INTO term_stats SELECT term, count(*) FROM passage_terms GROUP BY term;
+"""),
 )  # fmt: skip
 LATEST = MIGRATIONS[-1].version
 # Which migrations ran; a store's other tables live in the schema that holds this one.
@@ -220,6 +226,13 @@ def check_spec(
         )
 
 
+def empty_store(conn: psycopg.Connection) -> None:
+    """Delete every article with its passages, vectors and keyword statistics."""
+    conn.execute("DELETE FROM articles")
+    conn.execute("DELETE FROM term_stats")
+    conn.execute("UPDATE store_state SET passages = 0, tokens = 0")
+
+
 def record_spec(conn: psycopg.Connection, model: str, dimension: int, chunking: dict) -> None:
     """Record what the store is built with, resizing the vector column for a new model's
     dimension (only ever before a fresh build, which empties the store)."""
@@ -229,8 +242,7 @@ def record_spec(conn: psycopg.Connection, model: str, dimension: int, chunking: 
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         row = conn.execute("SELECT value FROM store_meta WHERE key = 'dimension'").fetchone()
         if row is not None and int(row[0]) != dimension:
-            conn.execute("DELETE FROM articles")
-            conn.execute("UPDATE store_state SET passages = 0, tokens = 0")
+            empty_store(conn)
             conn.execute("DROP INDEX IF EXISTS passages_by_embedding")
             conn.execute(
                 f"ALTER TABLE passages ALTER COLUMN embedding TYPE vector({int(dimension)})"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 from retrieval.articles import Article
@@ -20,6 +20,7 @@ from retrieval.pgstore.schema import (
     applied_version,
     check_spec,
     drop_vector_index,
+    empty_store,
     ensure_vector_index,
     migrate,
     record_spec,
@@ -155,8 +156,7 @@ class PgStorage:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 if fresh:
-                    conn.execute("DELETE FROM articles")
-                    conn.execute("UPDATE store_state SET passages = 0, tokens = 0")
+                    empty_store(conn)
                 row = conn.execute("SELECT passages FROM store_state").fetchone()
                 bulk = writer.new_passages >= max(int(row[0]) if row else 0, BULK_PASSAGES)
                 if bulk or self._deferred:

@@ -12,6 +12,7 @@ A writer killed before its commit loses only its own batch (PostgreSQL rolls it 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -119,7 +120,7 @@ class PgWriter:
         for kind, first, second in self._ops:
             if kind == "remove":
                 rows.copy(self.conn)  # what it removes may be among the rows not yet copied
-                delta = _remove(self.conn, int(first))  # type: ignore[call-overload]
+                delta = _remove(self.conn, int(first), rows.frequencies)  # type: ignore[call-overload]
             elif kind == "alias":
                 wanted = int(second)  # type: ignore[call-overload]
                 _alias(self.conn, str(first), ids.get(wanted, wanted))
@@ -130,6 +131,7 @@ class PgWriter:
                 ids[first.id] = new_id
             passages, tokens = passages + delta[0], tokens + delta[1]
         rows.copy(self.conn)
+        rows.count_terms(self.conn)
         return passages, tokens
 
     def _insert(self, added: _Added, rows: _Rows) -> tuple[int, tuple[int, int]]:
@@ -141,7 +143,7 @@ class PgWriter:
         if landed is not None and landed.url == article.url:
             # The same URL, landed by another writer since this batch looked: ours is newer.
             rows.copy(conn)
-            passages, tokens = _remove(conn, landed.id)
+            passages, tokens = _remove(conn, landed.id, rows.frequencies)
         twin = find_article_by_hash(conn, added.digest)
         if twin is not None:  # the same text arrived under another URL meanwhile
             _alias(conn, article.url, twin.id)
@@ -171,6 +173,7 @@ class PgWriter:
             rows.passages.append((pid, article_id, passage.position, passage.text,
                                   article.published, length, vector))  # fmt: skip
             rows.terms.extend((t, pid, c, length, article.published) for t, c in terms.items())
+            rows.frequencies.update(terms.keys())
         rows.sentences.extend((pid, len(v), pack_rows(v))
                               for pid, v in zip(ids, added.sentence_vectors, strict=False)
                               if len(v))  # fmt: skip
@@ -185,6 +188,21 @@ class _Rows:
     passages: list[tuple] = field(default_factory=list)
     terms: list[tuple] = field(default_factory=list)
     sentences: list[tuple] = field(default_factory=list)
+    # The change in how many passages hold each term, for term_stats (applied at the end).
+    frequencies: Counter[str] = field(default_factory=Counter)
+
+    def count_terms(self, conn: psycopg.Connection) -> None:
+        """Apply the batch's change in term frequencies to term_stats."""
+        changed = {term: n for term, n in self.frequencies.items() if n}
+        if changed:
+            conn.execute(
+                "INSERT INTO term_stats SELECT * FROM unnest(%s::text[], %s::bigint[])"
+                " ON CONFLICT (term) DO UPDATE SET passages = term_stats.passages"
+                " + excluded.passages",
+                (list(changed), list(changed.values())),
+            )
+            conn.execute("DELETE FROM term_stats WHERE passages <= 0")
+        self.frequencies.clear()
 
     def copy(self, conn: psycopg.Connection) -> None:
         """Copy the waiting rows in (passages first: the others refer to them)."""
@@ -214,9 +232,17 @@ def _alias(conn: psycopg.Connection, url: str, article_id: int) -> None:
     )
 
 
-def _remove(conn: psycopg.Connection, article_id: int) -> tuple[int, int]:
-    """Delete an article (its passages, vectors and terms go with it); return the change
-    in (passages, tokens)."""
+def _remove(
+    conn: psycopg.Connection, article_id: int, frequencies: Counter[str]
+) -> tuple[int, int]:
+    """Delete an article (its passages, vectors and terms go with it, their terms counted
+    off ``frequencies``); return the change in (passages, tokens)."""
+    for term, count in conn.execute(
+        "SELECT term, count(*) FROM passage_terms WHERE passage_id IN"
+        " (SELECT id FROM passages WHERE article_id = %s) GROUP BY term",
+        (article_id,),
+    ).fetchall():
+        frequencies[term] -= int(count)
     row = conn.execute(
         "WITH gone AS (DELETE FROM passages WHERE article_id = %s RETURNING length)"
         " SELECT count(*), coalesce(sum(length), 0) FROM gone",

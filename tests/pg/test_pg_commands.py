@@ -54,8 +54,9 @@ def test_feedback_lists_the_votes_every_replica_recorded(database: str, embedder
     writer = pg_writer(database, embedder)
     writer.storage.migrate(embedder.dimension)  # type: ignore[attr-defined]
     store = SharedConversationStore(writer.storage.pool())  # type: ignore[attr-defined]
-    exchange = store.get(store.record(7, "Who won?", "The home side. [1]", answered=True,
-                                      cited_urls=["https://news.test/match"], parent_id=None))  # fmt: skip
+    recorded = store.record(7, "Who won?", "The home side. [1]", answered=True,
+                            cited_urls=["https://news.test/match"], parent_id=None)  # fmt: skip
+    exchange = store.get(recorded)
     assert exchange is not None
     store.add_feedback(exchange, 42, -1)
     code, out = _run("feedback", "--json")

@@ -55,6 +55,13 @@ def test_a_question_reads_one_snapshot_while_a_writer_lands(
     assert reader.find(DAM.url) is None and reader.find(FERRY.url) is not None
     assert reader.counts() == {"articles": 2, "passages": 2}
     assert not reader.keyword_search(["dam"], 5, FAR_FUTURE)
+    # The writes kept BM25's document frequencies equal to a count of the postings.
+    with psycopg.connect(database_url) as conn:
+        kept = conn.execute("SELECT term, passages FROM term_stats ORDER BY term").fetchall()
+        counted = conn.execute(
+            "SELECT term, count(*) FROM passage_terms GROUP BY term ORDER BY term"
+        ).fetchall()
+    assert kept == counted and ("dam", 1) not in kept and ("ferri", 1) in kept
 
 
 def _vector_index(storage: PgStorage) -> int:
