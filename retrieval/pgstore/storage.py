@@ -153,6 +153,7 @@ class PgStorage:
             yield writer
             if writer.discard and not fresh:
                 return
+            writer.count_terms()  # outside the transaction and its lock
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 if fresh:
