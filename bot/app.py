@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     FeedList = FileFeeds | SharedFeeds
 
-from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker
+from retrieval.answering import Answerer, AnswerSettings, CrossEncoderReranker, WrittenVerifier
 from retrieval.chunking import ChunkSettings
 from retrieval.embedding import Embedder, SentenceTransformerEmbedder, model_languages
 from retrieval.index import EmbeddedStorage, IndexPolicy, IndexSpec
@@ -218,8 +218,9 @@ def followed_feeds(settings: Settings) -> FeedList:
     return SharedFeeds(make_storage(settings, make_embedder(settings)).pool())  # type: ignore[attr-defined]
 
 
-def make_answer_writer(settings: Settings) -> AnswerWriter | None:
-    """The language-model writer when NEWSBOT_LLM_BASE_URL is set, else None."""
+def make_answer_writer(settings: Settings, answerer: Answerer) -> AnswerWriter | None:
+    """The language-model writer when NEWSBOT_LLM_BASE_URL is set, else None; the
+    answerer's verifier checks what the model writes."""
     if not settings.llm_base_url or not settings.llm_model:
         return None
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
@@ -235,11 +236,13 @@ def make_answer_writer(settings: Settings) -> AnswerWriter | None:
         )
     )
     return AnswerWriter(
-        client, WritingSettings(prompt_token_budget=settings.llm_prompt_token_budget)
+        client,
+        WrittenVerifier(answerer),
+        WritingSettings(prompt_token_budget=settings.llm_prompt_token_budget),
     )
 
 
 def with_writer(answerer: Answerer, settings: Settings) -> Answerer | WritingAnswerer:
     """The answerer, wrapped so that the model writes its answers when one is configured."""
-    writer = make_answer_writer(settings)
+    writer = make_answer_writer(settings, answerer)
     return answerer if writer is None else WritingAnswerer(answerer, writer)

@@ -239,7 +239,7 @@ def ask_command(
 ) -> int:
     """Answer the question, or each stdin line when the question is '-'."""
     from bot.console import question_problem
-    from bot.formatting import answer_json, render_text
+    from bot.streaming import answer_and_render
     from retrieval.dates import parse_iso_day
 
     question = " ".join(args.question)
@@ -259,8 +259,8 @@ def ask_command(
             status = 1
             _report(stdout, args.json, text, problem)
             continue
-        answer = answerer.answer(text, top_k=args.top_k, as_of=as_of)
-        shown = answer_json(answer) if args.json else render_text(answer, bold=stdout.isatty())
+        shown = answer_and_render(answerer, text, stdout, top_k=args.top_k, as_of=as_of,
+                                  as_json=args.json)  # fmt: skip
         stdout.write(shown + ("\n" if args.json else "\n\n"))
         stdout.flush()
     return status

@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from bot.formatting import render_sources, render_text
+from bot.formatting import render_sources
+from bot.streaming import answer_and_render
 from retrieval.answer import Answer
 from retrieval.answering import language_problem
 from retrieval.articles import ArticleSummary
@@ -31,7 +32,9 @@ Commands:
 class AnswererLike(Protocol):
     """The part of the answerer the console uses."""
 
-    def answer(self, question: str, *, as_of: date | None = None) -> Answer:
+    def answer(
+        self, question: str, *, top_k: int | None = None, as_of: date | None = None
+    ) -> Answer:
         """Answer one question."""
         ...
 
@@ -129,8 +132,9 @@ class Console:
         if problem := question_problem(line, self.languages):
             self.say(f"Sorry, {problem.rstrip('.')}.")
             return True
-        answer = self.answerer.answer(line, as_of=self.as_of)
-        self.say(render_text(answer, verbose=self.verbose, bold=self.stdout.isatty()))
+        # With a language model, checked sentences are printed as they arrive.
+        self.say(answer_and_render(self.answerer, line, self.stdout, as_of=self.as_of,
+                                   verbose=self.verbose))  # fmt: skip
         return True
 
     def command(self, name: str) -> bool:

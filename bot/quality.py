@@ -46,7 +46,7 @@ def eval_command(
     from bot.progress import ProgressPrinter
     from bot.verification import plot_verification, render_verification, verify_set
     from retrieval.answering import Answerer
-    from retrieval.evaluation import FAR_FUTURE, evaluate, load_eval_set
+    from retrieval.evaluation import FAR_FUTURE, article_urls, evaluate, load_eval_set
     from retrieval.index import build_index
 
     eval_set = load_eval_set(dataset)
@@ -72,7 +72,8 @@ def eval_command(
                                                   as_of=q.date or FAR_FUTURE),
                         eval_set.questions,
                     )  # fmt: skip
-    checks = verify_set(settings, eval_set, embedder, methods, top_k) if unanswerable else {}
+    urls = article_urls(dataset) if unanswerable else None
+    checks = verify_set(settings, eval_set, embedder, methods, top_k, urls) if unanswerable else {}
     if plot is not None and checks:
         plot_verification(checks, plot)
     if as_json:

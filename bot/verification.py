@@ -8,15 +8,21 @@ from pathlib import Path
 from bot.settings import Settings
 from retrieval.calibration import Outcome, Verification, verification
 from retrieval.embedding import Embedder
-from retrieval.evaluation import FAR_FUTURE, EvalSet, answer_contains, withhold
+from retrieval.evaluation import FAR_FUTURE, EvalSet, answer_contains, joined, withhold
 
 
 def verify_set(
-    settings: Settings, eval_set: EvalSet, embedder: Embedder, methods: list[str], top_k: int
+    settings: Settings,
+    eval_set: EvalSet,
+    embedder: Embedder,
+    methods: list[str],
+    top_k: int,
+    urls: dict[str, str] | None = None,
 ) -> dict[str, Verification]:
     """Withhold the gold passages of one question group in four (see
     ``retrieval.evaluation.withhold``), ask every question with and without its date, and
-    measure the confidences against the configured threshold."""
+    measure the confidences against the configured threshold. Passages that ``urls`` names
+    the article of are indexed as those articles, as the bot indexes news."""
     from bot.app import chunk_settings, make_answerer
     from retrieval.answering import load_combiner
     from retrieval.index import build_index
@@ -29,7 +35,8 @@ def verify_set(
     checks: dict[str, Verification] = {}
     with tempfile.TemporaryDirectory(prefix="newsbot-eval-withheld-") as directory:
         data_dir = Path(directory)
-        build_index(data_dir, split.articles, embedder, chunk_settings(settings))
+        articles = joined(split.articles, urls) if urls else split.articles
+        build_index(data_dir, articles, embedder, chunk_settings(settings))
         dated = [False, True] if any(q.date for q, _ in labelled) else [False]
         for method in methods:
             # Every composed answer is kept, so that any threshold can be measured.

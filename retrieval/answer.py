@@ -49,9 +49,8 @@ class Answer:
     ``closest`` lists the nearest headlines so the user can look for themselves.
     ``as_of`` is the publication date of the newest cited article; ``as_of_query`` is the
     reference date the question was answered as of; ``age_note`` says how old the evidence
-    is relative to it when that matters (empty otherwise). ``passed_gate`` is true when the
-    evidence gate let the question through (the passages are close enough to answer from);
-    ``evidence`` then holds the best passages before the per-article cap of ``results``.
+    is relative to it when that matters (empty otherwise). ``evidence`` holds the best
+    passages before the per-article cap of ``results`` (what a written answer draws on).
     ``answer_mode`` says who wrote ``text``: ``"extractive"`` (sentences of the sources) or
     ``"llm"`` (a language model, every sentence checked); ``dropped_sentences`` counts the
     model's sentences that failed the check and ``llm_ms`` how long the model took (None when
@@ -75,7 +74,6 @@ class Answer:
     as_of: date | None = None
     closest: tuple[ArticleSummary, ...] = ()
     age_note: str = ""
-    passed_gate: bool = False
     evidence: tuple[Result, ...] = ()
     answer_mode: str = "extractive"
     dropped_sentences: int = 0

@@ -48,3 +48,24 @@ def test_directory_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty-model").mkdir()
     with pytest.raises(ModelLoadError, match="empty-model"):
         SentenceTransformerEmbedder(str(tmp_path / "empty-model")).encode(["x"])
+
+
+def test_word_vectors_of_the_bundled_model_put_related_words_close() -> None:
+    from retrieval.embedding import DEFAULT_MODEL, word_vectors
+
+    table = word_vectors(DEFAULT_MODEL)
+    assert table is not None
+    price, cost, tuesday = table.vectors(["price", "cost", "tuesday"])
+    assert float(price @ price) == pytest.approx(1.0, abs=1e-5)
+    assert float(price @ cost) > 0.4 > float(price @ tuesday)
+    assert word_vectors("no-such-model") is None
+
+
+def test_word_vectors_of_a_model_without_a_table_are_zeros(tmp_path) -> None:
+    from retrieval.embedding import WordVectors
+
+    (tmp_path / "tokenizer.json").write_text("not a tokenizer")
+    (tmp_path / "model.safetensors").write_bytes(b"not weights")
+    table = WordVectors(tmp_path)
+    assert table.vectors(["price", "cost"]).shape[0] == 2
+    assert not table.vectors(["price"]).any()

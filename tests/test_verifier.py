@@ -19,8 +19,9 @@ from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 DATA = Path(__file__).resolve().parent / "data"
 SIGNALS = (
     "top_similarity", "cited_similarity", "sentence_similarity", "margin", "coverage",
-    "sentence_coverage", "rarest_missing", "typed", "type_found", "outside_time_frame", "age",
-    "agreement", "shares_word",
+    "soft_coverage", "sentence_coverage", "name_coverage", "numbers_found", "rarest_missing",
+    "typed", "type_found", "measure_missing", "outside_time_frame", "age", "agreement",
+    "shares_word",
 )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.answer import Answer
-from retrieval.answering import Answerer, AnswerSettings
+from retrieval.answering import Answerer, AnswerSettings, WrittenVerifier
 from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings
 from retrieval.index import EmbeddedStorage, IndexSpec, build_index
@@ -30,7 +30,7 @@ from retrieval.writing import (
     WritingSettings,
 )
 from retrieval.writing.prompt import estimate_tokens, gather_sources
-from tests.conftest import SEED_URL, SEEDS
+from tests.conftest import FIXTURES, SEED_URL, SEEDS
 from tests.fake_model_api import FakeModelApi, Reply, refused_url
 
 KEY = "sk-test-SECRET-key-4242"
@@ -38,18 +38,7 @@ QUESTION = "When is Putin visiting Pyongyang?"
 AFTER = "Where did Putin go after North Korea?"
 GOOD = "Putin will visit North Korea on June 18–19, 2024. [1] He will then travel to Vietnam. [1]"
 VIETNAM_URL = "https://www.reuters.com/world/asia-pacific/putin-arrives-vietnam-2024-06-20/"
-VIETNAM = Article(
-    url=VIETNAM_URL,
-    title="Putin Arrives in Vietnam After North Korea Visit",
-    source="Reuters",
-    published=date(2024, 6, 20),
-    paragraphs=(
-        "Russian President Vladimir Putin arrived in Hanoi on Thursday for a state visit to "
-        "Vietnam, a day after he signed a mutual defence pact with Kim Jong Un in Pyongyang.",
-        "Vietnam's leaders welcomed Putin at the presidential palace, where the two sides "
-        "signed agreements on energy and education.",
-    ),
-)
+VIETNAM = load_articles([FIXTURES / "putin_vietnam.jsonl"])[0]
 INJECTION_URL = "https://news.example.org/2024/06/18/putin-pyongyang-arrival"
 INJECTION = Article(
     url=INJECTION_URL,
@@ -74,10 +63,12 @@ def model_api() -> Iterator[FakeModelApi]:
 
 
 def make_writer(
-    base_url: str, *, stream: bool = True, timeout: float = 5.0, **kw: object
+    answerer: Answerer, base_url: str, *, stream: bool = True, timeout: float = 5.0, **kw: object
 ) -> AnswerWriter:
+    """A writer whose sentences ``answerer``'s verifier checks."""
     settings = ModelSettings(base_url, "test-model", api_key=KEY, timeout=timeout, stream=stream)
-    return AnswerWriter(ChatClient(settings), WritingSettings(**kw))  # type: ignore[arg-type]
+    judge = WrittenVerifier(answerer)
+    return AnswerWriter(ChatClient(settings), judge, WritingSettings(**kw))  # type: ignore[arg-type]
 
 
 def index_of(data_dir: Path, embedder: object, articles: list[Article]) -> Answerer:
@@ -111,7 +102,7 @@ def test_good_streamed_answer_is_checked_and_shown(
     extractive = seed_answerer.answer(QUESTION)
     model_api.script(GOOD)
     progress: list[str] = []
-    answer = make_writer(model_api.base_url).write(extractive, progress.append)
+    answer = make_writer(seed_answerer, model_api.base_url).write(extractive, progress.append)
     assert answer.answer_mode == "llm" and answer.answered
     assert answer.text == (
         "Putin will visit North Korea on June 18–19, 2024. [1] He will then travel to Vietnam. [1]"
@@ -122,6 +113,9 @@ def test_good_streamed_answer_is_checked_and_shown(
     )
     assert answer.dropped_sentences == 0 and answer.llm_ms is not None and answer.llm_ms > 0
     assert answer.results == extractive.results and answer.as_of == date(2024, 6, 17)
+    # The verifier's confidence in what is shown, not in the extractive sentences.
+    assert answer.confidence >= WrittenVerifier(seed_answerer).threshold
+    assert answer.short_answer is None
     # The checked text grew sentence by sentence; the first one alone came first.
     assert progress[0] == "Putin will visit North Korea on June 18–19, 2024. [1]"
     assert progress[-1] == answer.text
@@ -132,7 +126,9 @@ def test_good_streamed_answer_is_checked_and_shown(
 
 def test_plain_json_reply(seed_answerer: Answerer, model_api: FakeModelApi) -> None:
     model_api.script(GOOD)
-    answer = make_writer(model_api.base_url, stream=False).write(seed_answerer.answer(QUESTION))
+    answer = make_writer(seed_answerer, model_api.base_url, stream=False).write(
+        seed_answerer.answer(QUESTION)
+    )
     assert answer.answer_mode == "llm" and "Vietnam" in answer.text
     assert model_api.requests[0].body["stream"] is False
 
@@ -141,7 +137,7 @@ def test_prompt_holds_question_date_and_labelled_sources(
     two_reports: Answerer, model_api: FakeModelApi
 ) -> None:
     extractive = two_reports.answer(AFTER, as_of=date(2024, 6, 21))
-    make_writer(model_api.base_url).write(extractive)
+    make_writer(two_reports, model_api.base_url).write(extractive)
     request = model_api.requests[0]
     assert AFTER in request.user
     assert "June 21, 2024" in request.user  # the reference date
@@ -163,7 +159,7 @@ def test_two_reports_combined_and_renumbered_in_order_of_use(
         f"Putin arrived in Hanoi on June 20, 2024 for a state visit to Vietnam. [{n[VIETNAM_URL]}] "
         f"The Kremlin had said Putin would visit North Korea on June 18–19, 2024. [{n[SEED_URL]}]"
     )
-    answer = make_writer(model_api.base_url).write(extractive)
+    answer = make_writer(two_reports, model_api.base_url).write(extractive)
     assert answer.answer_mode == "llm"
     assert [c.url for c in answer.citations] == [VIETNAM_URL, SEED_URL]
     assert [c.n for c in answer.citations] == [1, 2]
@@ -176,7 +172,7 @@ def test_invented_claim_is_dropped(seed_answerer: Answerer, model_api: FakeModel
         "Putin will visit North Korea on June 18–19, 2024. [1] "
         "Putin will also sign a nuclear treaty there. [1]"
     )
-    answer = make_writer(model_api.base_url).write(seed_answerer.answer(QUESTION))
+    answer = make_writer(seed_answerer, model_api.base_url).write(seed_answerer.answer(QUESTION))
     assert answer.answer_mode == "llm" and answer.dropped_sentences == 1
     assert "treaty" not in answer.text and "June 18–19, 2024" in answer.text
 
@@ -192,9 +188,10 @@ def test_invented_claim_is_dropped(seed_answerer: Answerer, model_api: FakeModel
 def test_names_numbers_and_dates_must_be_in_the_cited_source(
     seed_answerer: Answerer, model_api: FakeModelApi, invented: str
 ) -> None:
-    model_api.script(f"He will then travel to Vietnam. [1] {invented}")
-    answer = make_writer(model_api.base_url).write(seed_answerer.answer(QUESTION))
-    assert answer.text == "He will then travel to Vietnam. [1]"
+    first = "Putin will visit North Korea on June 18–19, 2024. [1]"
+    model_api.script(f"{first} {invented}")
+    answer = make_writer(seed_answerer, model_api.base_url).write(seed_answerer.answer(QUESTION))
+    assert answer.text == first
     assert answer.dropped_sentences == 1
 
 
@@ -207,7 +204,7 @@ def test_bad_citation_number_and_invented_link_never_reach_the_user(
         "Read the full statement at https://kremlin.example/putin-visit. [1] "
         "He will then travel to Vietnam [1]."
     )
-    answer = make_writer(model_api.base_url).write(seed_answerer.answer(QUESTION))
+    answer = make_writer(seed_answerer, model_api.base_url).write(seed_answerer.answer(QUESTION))
     assert answer.answer_mode == "llm"
     assert answer.text == (
         "Putin will visit North Korea on June 18–19, 2024. [1] He will then travel to Vietnam. [1]"
@@ -220,7 +217,7 @@ def test_relative_dates_in_the_reply_are_resolved(
     seed_answerer: Answerer, model_api: FakeModelApi
 ) -> None:
     model_api.script("Putin will visit North Korea this week. [1]")
-    answer = make_writer(model_api.base_url).write(seed_answerer.answer(QUESTION))
+    answer = make_writer(seed_answerer, model_api.base_url).write(seed_answerer.answer(QUESTION))
     assert answer.text == "Putin will visit North Korea this week (the week of June 17, 2024). [1]"
 
 
@@ -241,7 +238,7 @@ def test_failures_fall_back_to_the_extractive_answer(
 ) -> None:
     extractive = seed_answerer.answer(QUESTION)
     model_api.script(reply)
-    writer = make_writer(model_api.base_url, stream=stream)
+    writer = make_writer(seed_answerer, model_api.base_url, stream=stream)
     answer = writer.write(extractive)
     assert answer.answer_mode == "extractive"
     assert answer.text == extractive.text and answer.citations == extractive.citations
@@ -252,7 +249,7 @@ def test_failures_fall_back_to_the_extractive_answer(
 
 def test_refused_connection_falls_back(seed_answerer: Answerer) -> None:
     extractive = seed_answerer.answer(QUESTION)
-    answer = make_writer(refused_url()).write(extractive)
+    answer = make_writer(seed_answerer, refused_url()).write(extractive)
     assert answer.answer_mode == "extractive" and answer.text == extractive.text
 
 
@@ -266,7 +263,7 @@ def test_a_hang_falls_back_within_the_timeout(
 ) -> None:
     extractive = seed_answerer.answer(QUESTION)
     model_api.script(reply)
-    writer = make_writer(model_api.base_url, timeout=1.0)
+    writer = make_writer(seed_answerer, model_api.base_url, timeout=1.0)
     started = time.perf_counter()
     answer = writer.write(extractive)
     elapsed = time.perf_counter() - started
@@ -280,9 +277,8 @@ def test_failures_are_logged_once_a_minute(
 ) -> None:
     extractive = seed_answerer.answer(QUESTION)
     now = [1000.0]
-    writer = AnswerWriter(
-        ChatClient(ModelSettings(model_api.base_url, "m", timeout=5.0)), clock=lambda: now[0]
-    )
+    client = ChatClient(ModelSettings(model_api.base_url, "m", timeout=5.0))
+    writer = AnswerWriter(client, WrittenVerifier(seed_answerer), clock=lambda: now[0])
     caplog.set_level(logging.WARNING, logger="retrieval.writing")
     for seconds in (0, 10, 50, 61, 62):
         now[0] = 1000.0 + seconds
@@ -294,32 +290,42 @@ def test_failures_are_logged_once_a_minute(
     assert writer.usage.figures().fallbacks == 5
 
 
-def test_confident_answer_to_an_unanswerable_question(
+def test_a_question_the_verifier_declines_costs_no_call(
     seed_answerer: Answerer, model_api: FakeModelApi
 ) -> None:
-    question = "When will Putin visit Japan?"
-    extractive = seed_answerer.answer(question)
-    assert extractive.passed_gate  # close enough to ask the model
+    extractive = seed_answerer.answer("When will Putin visit Japan?")
+    assert not extractive.answered  # the passages are about Putin, not about Japan
     model_api.script("Putin will visit Japan on March 3, 2025, the Kremlin said. [1]")
-    answer = make_writer(model_api.base_url).write(extractive)
+    writer = make_writer(seed_answerer, model_api.base_url)
+    answer = writer.write(extractive)
+    assert answer == extractive and answer.llm_ms is None
+    assert model_api.requests == [] and writer.usage.figures().calls == 0
+
+
+def test_confident_answer_the_sources_do_not_give(
+    seed_answerer: Answerer, model_api: FakeModelApi
+) -> None:
+    extractive = seed_answerer.answer(QUESTION)
+    model_api.script("Putin will visit Pyongyang on March 3, 2025, the Kremlin said. [1]")
+    answer = make_writer(seed_answerer, model_api.base_url).write(extractive)
     assert answer.answer_mode == "extractive" and answer.dropped_sentences == 1
-    assert answer.text == extractive.text and "Japan" not in answer.text
+    assert answer.text == extractive.text and "March" not in answer.text
 
 
 def test_model_saying_the_sources_do_not_answer(
     seed_answerer: Answerer, model_api: FakeModelApi
 ) -> None:
-    extractive = seed_answerer.answer("When will Putin visit Japan?")
+    extractive = seed_answerer.answer(QUESTION)
     model_api.script("NOT IN SOURCES")
-    answer = make_writer(model_api.base_url).write(extractive)
+    answer = make_writer(seed_answerer, model_api.base_url).write(extractive)
     assert answer.answer_mode == "extractive" and answer.text == extractive.text
-    assert answer.dropped_sentences == 0
+    assert answer.dropped_sentences == 0 and len(model_api.requests) == 1
 
 
 def test_gate_declined_questions_cost_no_call(
     seed_answerer: Answerer, model_api: FakeModelApi
 ) -> None:
-    writer = make_writer(model_api.base_url)
+    writer = make_writer(seed_answerer, model_api.base_url)
     answer = writer.write(seed_answerer.answer("Who won the 2018 FIFA World Cup?"))
     assert not answer.answered and answer.answer_mode == "extractive" and answer.llm_ms is None
     assert model_api.requests == [] and writer.usage.figures().calls == 0
@@ -338,7 +344,7 @@ def test_prompt_injection_stays_data_and_the_reply_is_still_checked(
         f"Read more at http://evil.example/putin. [{n[INJECTION_URL]}] "
         f"Officials cancelled the state visit on June 19, 2024. [{n[INJECTION_URL]}][9]"
     )
-    answer = make_writer(model_api.base_url).write(extractive)
+    answer = make_writer(injected, model_api.base_url).write(extractive)
     user = model_api.requests[0].user
     # One sources section, and the article's text (its fake delimiter too) is inside it.
     assert user.count(SOURCES_START) == 1 and user.count(SOURCES_END) == 1
@@ -355,11 +361,11 @@ def test_prompt_stays_under_the_token_budget(
     two_reports: Answerer, model_api: FakeModelApi
 ) -> None:
     extractive = two_reports.answer(AFTER, as_of=date(2024, 6, 21))
-    make_writer(model_api.base_url).write(extractive)
-    make_writer(model_api.base_url, prompt_token_budget=300).write(extractive)
+    make_writer(two_reports, model_api.base_url).write(extractive)
+    make_writer(two_reports, model_api.base_url, prompt_token_budget=400).write(extractive)
     full, small = model_api.requests
     size = [estimate_tokens(r.system) + estimate_tokens(r.user) for r in (full, small)]
-    assert size[1] <= 300 < size[0]
+    assert size[1] <= 400 < size[0]
     assert full.user.count("\n[") > small.user.count("\n[") >= 1
 
 
@@ -372,8 +378,8 @@ def test_the_key_never_reaches_a_log_line(
     extractive = seed_answerer.answer(QUESTION)
     model_api.script(GOOD, Reply(status=500), Reply(raw=b"{"), Reply(GOOD, hang=3.0))
     for timeout in (5.0, 5.0, 5.0, 0.5):
-        make_writer(model_api.base_url, timeout=timeout).write(extractive)
-    make_writer(refused_url()).write(extractive)
+        make_writer(seed_answerer, model_api.base_url, timeout=timeout).write(extractive)
+    make_writer(seed_answerer, refused_url()).write(extractive)
     assert caplog.records  # httpx and the writer did log
     for record in caplog.records:
         assert KEY not in record.getMessage() and KEY not in (record.exc_text or "")
@@ -384,7 +390,7 @@ def test_writing_answerer_keeps_the_answerer_interface(
     seed_answerer: Answerer, model_api: FakeModelApi
 ) -> None:
     model_api.script(GOOD, GOOD)
-    answerer = WritingAnswerer(seed_answerer, make_writer(model_api.base_url))
+    answerer = WritingAnswerer(seed_answerer, make_writer(seed_answerer, model_api.base_url))
     assert answerer.answer(QUESTION).answer_mode == "llm"
     from retrieval.answer import Question
 
@@ -431,6 +437,7 @@ def test_cli_json_with_a_model(
     assert code == 0 and record["answer_mode"] == "llm" and record["dropped_sentences"] == 1
     assert record["answer"] == "Putin will visit North Korea on June 18–19, 2024. [1]"
     assert record["llm_ms"] > 0 and record["citations"][0]["n"] == 1
+    assert 0.0 < record["confidence"] <= 1.0
     assert record["citations"][0]["url"] == SEED_URL
 
 
@@ -440,22 +447,3 @@ def test_a_base_url_needs_a_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSBOT_LLM_BASE_URL", "http://127.0.0.1:9/v1")
     with pytest.raises(SettingsError, match="NEWSBOT_LLM_MODEL"):
         load_settings(None)
-
-
-def test_a_checked_written_answer_answers_where_compose_declined(
-    seed_answerer: Answerer, model_api: FakeModelApi
-) -> None:
-    from dataclasses import replace
-
-    from retrieval.answer import NOT_FOUND_TEXT
-
-    found = seed_answerer.answer(QUESTION)
-    # Past the gate, but the extractive sentences did not bear on the question.
-    declined = replace(found, answered=False, text=NOT_FOUND_TEXT, citations=(), as_of=None,
-                       closest=tuple(seed_answerer.list_articles()))  # fmt: skip
-    model_api.script(GOOD)
-    answer = make_writer(model_api.base_url).write(declined)
-    assert answer.answered and answer.answer_mode == "llm" and answer.closest == ()
-    model_api.script("Putin will visit Japan. [1]")  # nothing passes: the decline stands
-    again = make_writer(model_api.base_url).write(declined)
-    assert not again.answered and again.text == NOT_FOUND_TEXT and again.dropped_sentences == 1

@@ -38,6 +38,7 @@ from bot.telegram.limits import AccessPolicy, Limiter, Quota, RateLimiter
 from bot.telegram.redaction import redact_in_logs
 from bot.telegram.services import SERVICES_KEY, Services
 from bot.telegram.streaming import OffLoopWriter
+from retrieval.answering import Answerer
 from retrieval.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,8 @@ def build_application(
     redact_in_logs(settings.telegram_token.get_secret_value())
     if settings.llm_api_key is not None:
         redact_in_logs(settings.llm_api_key.get_secret_value())
-    writer = make_answer_writer(settings)
+    # The writer's checks need the answerer's verifier and index: a stand-in answerer has none.
+    writer = make_answer_writer(settings, answerer) if isinstance(answerer, Answerer) else None
     per_minute = settings.telegram_rate_limit_per_minute
     app = (
         ApplicationBuilder()

@@ -87,7 +87,7 @@ async def answer_question(
             await reply_short(message, texts.INDEX_UNAVAILABLE)
             return
         if found.writer is not None and streamed is not None:
-            answer = await found.writer.write(answer, streamed.update)
+            answer = await found.writer.write(answer, streamed.update, history)
     exchange_id = found.store.record(
         message.chat_id,
         question,

@@ -59,14 +59,17 @@ class OffLoopWriter:
         self.pacer = pacer or EditPacer()
         self._pool = concurrent.futures.ThreadPoolExecutor(MODEL_THREADS, "newsbot-model")
 
-    async def write(self, answer: Answer, on_text: Callable[[str], None]) -> Answer:
-        """The written (or the given) answer; ``on_text`` gets each checked prefix, on the loop."""
+    async def write(
+        self, answer: Answer, on_text: Callable[[str], None], context: str | None = None
+    ) -> Answer:
+        """The written (or the given) answer; ``on_text`` gets each checked prefix, on the loop.
+        ``context`` is the earlier exchange a follow-up refers to."""
         loop = asyncio.get_running_loop()
 
         def progress(text: str) -> None:
             loop.call_soon_threadsafe(on_text, text)
 
-        return await loop.run_in_executor(self._pool, self.writer.write, answer, progress)
+        return await loop.run_in_executor(self._pool, self.writer.write, answer, progress, context)
 
     def figures(self) -> UsageFigures:
         """Model calls, fallbacks and latency so far."""

@@ -5,8 +5,10 @@ dense, keyword and fused ranking from ``fusion``, copies folded, recency and tim
 from ``timeframe``), optionally reranks them (``reranking``), chooses the sentences that
 answer (``compose``), notices reports that disagree (``conflicts``) and writes the text with
 its citations (``citations``); the verifier (``signals``, ``spans``, ``verifier``) gives
-the answer a calibrated confidence and declines below it. It reads the index only through
-the ``retrieval.storage`` protocols, so any storage backend serves it.
+the answer a calibrated confidence and declines below it; ``written`` puts the same
+verifier to sentences a language model wrote (the composition root hands it to
+``retrieval.writing``). It reads the index only through the ``retrieval.storage``
+protocols, so any storage backend serves it.
 
 The retrieval methods and the language check load at once (the settings check against the
 methods; the front-ends check every question's language); the rest loads when first named.
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from retrieval.answering.reranking import CrossEncoderReranker, Reranker
     from retrieval.answering.search import Hit
     from retrieval.answering.verifier import Combiner, load_combiner
+    from retrieval.answering.written import WrittenVerifier
 
 _LAZY = {
     "Answerer": "answerer",
@@ -34,6 +37,7 @@ _LAZY = {
     "Hit": "search",
     "Combiner": "verifier",
     "load_combiner": "verifier",
+    "WrittenVerifier": "written",
 }
 
 
@@ -53,6 +57,7 @@ __all__ = [
     "Detected",
     "Hit",
     "Reranker",
+    "WrittenVerifier",
     "detect",
     "language_problem",
     "load_combiner",

@@ -21,7 +21,7 @@ from retrieval.answering.verifier import Verifier, load_combiner, settle
 from retrieval.articles import ArticleSummary
 from retrieval.chunking import embedding_text
 from retrieval.dates import age_note, resolve_relative_dates
-from retrieval.embedding import Embedder
+from retrieval.embedding import Embedder, word_vectors
 from retrieval.sentences import content_words, keyword_terms, split_sentences
 from retrieval.storage import Storage, StoreReader
 
@@ -66,6 +66,7 @@ class Answerer:
         self._today = today
         self.reranker = reranker
         self.verifier = Verifier(load_combiner(), self.settings.min_confidence)
+        self._words = word_vectors(embedder.name)  # its table loads on the first answer
 
     def reader(self) -> StoreReader:
         """The live index (the storage reopens it when a write has landed)."""
@@ -171,10 +172,7 @@ class Answerer:
                         judged.cited[0], related=self.settings.threshold)  # fmt: skip
         timings["compose_ms"] = (time.perf_counter() - mark) * 1000
         timings["total_ms"] = (time.perf_counter() - started) * 1000
-        # A writer may answer from these passages when they are close enough to the question
-        # (what the evidence gate asked before the verifier).
-        close = max(hit.similarity for hit in ranked) >= self.settings.threshold
-        answer = replace(answer, passed_gate=close, evidence=_results(evidence))
+        answer = replace(answer, evidence=_results(evidence))
         answer.timings.update(timings)
         return answer
 
@@ -239,6 +237,7 @@ class Answerer:
             reference=reference,
             passages=reader.size,
             frequencies=reader.document_frequencies([t.lower() for t in question_terms(question)]),
+            word_vectors=self._words.vectors if self._words else None,
         )
         answer = Answer(
             question=question,

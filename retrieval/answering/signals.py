@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
+from retrieval.answering.aliases import alias_found
 from retrieval.answering.search import Hit, wants_recent
 from retrieval.answering.spans import answer_kind, answer_spans
 from retrieval.answering.timeframe import question_window
@@ -26,7 +27,8 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 _ASKING = frozenset({
     "happen", "happened", "many", "much", "long", "far", "big", "old", "fast", "strong", "high",
     "number", "percentage", "share", "amount", "did", "does", "do", "new", "first", "last",
-    "year", "years", "week", "month", "day", "time", "date", "dates", "happening",
+    "year", "years", "week", "month", "day", "time", "times", "date", "dates", "happening",
+    "before", "after", "ago", "since", "still", "now", "currently", "recently", "ever",
 })  # fmt: skip
 
 
@@ -43,6 +45,8 @@ class Evidence:
     reference: date
     passages: int  # passages in the index
     frequencies: Mapping[str, int]  # passages holding each question term
+    # Normalised vectors of single words (the model's word-piece table), when available.
+    word_vectors: Callable[[Sequence[str]], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,11 @@ def question_terms(question: str) -> list[str]:
     return list(dict.fromkeys(w for w in kept if len(w) > 1))
 
 
+def names(terms: Sequence[str]) -> list[str]:
+    """The terms that name something: capitalised words and numbers ("Latvia", "2024")."""
+    return [t for t in terms if t[0].isupper() or any(c.isdigit() for c in t)]
+
+
 # Every term weighs at least this much: in a small index a word of a story's title is in
 # every passage, and its IDF alone would make it count for nothing.
 IDF_FLOOR = 0.2
@@ -73,14 +82,20 @@ def idf(frequency: int, passages: int) -> float:
     return IDF_FLOOR + (1 - IDF_FLOOR) * max(scaled, 0.0)
 
 
+def missing_terms(terms: Sequence[str], text: str) -> list[str]:
+    """The terms ``text`` does not hold, under their own name or another ("Pyongyang" is
+    found in "North Korea")."""
+    found = content_words(text)
+    return [t for t in terms if not (content_words(t) <= found) and not alias_found(t, text)]
+
+
 def coverage(
     terms: Sequence[str], text: str, frequencies: Mapping[str, int], passages: int
 ) -> tuple[float, list[str]]:
     """The IDF-weighted share of ``terms`` found in ``text``, and the missing terms, rarest
     first."""
-    found = content_words(text)
     weights = {t: idf(frequencies.get(t.lower(), 0), passages) for t in terms}
-    missing = [t for t in terms if not (content_words(t) <= found)]
+    missing = missing_terms(terms, text)
     total = sum(weights.values())
     if not total:
         return 1.0, []
@@ -88,12 +103,35 @@ def coverage(
     return share, sorted(missing, key=lambda t: -weights[t])
 
 
+def soft_coverage(
+    terms: Sequence[str],
+    text: str,
+    frequencies: Mapping[str, int],
+    passages: int,
+    word_vectors: Callable[[Sequence[str]], np.ndarray],
+) -> float:
+    """Like ``coverage``, but a missing term counts with its closest word of ``text`` (the
+    cosine of their word-piece vectors) instead of nothing."""
+    missing = missing_terms(terms, text)
+    weights = {t: idf(frequencies.get(t.lower(), 0), passages) for t in terms}
+    total = sum(weights.values())
+    if not total:
+        return 1.0
+    words = sorted({w.lower() for w in _WORD.findall(text)} - STOP_WORDS)
+    if not missing or not words:
+        return 1 - sum(weights[t] for t in missing) / total
+    closest = (word_vectors([t.lower() for t in missing]) @ word_vectors(words).T).max(axis=1)
+    lost = sum(weights[t] * (1 - max(float(c), 0.0)) for t, c in zip(missing, closest, strict=True))
+    return 1 - lost / total
+
+
 def time_fit(question: str, published: date, reference: date) -> tuple[float, float]:
     """(1 when the question names a time frame the report predates, the report's age as a
     share of a year when the question asks about the latest state). A report from after
     the time frame may still tell what happened in it ("where did Putin travel in May?")."""
     window = question_window(question, reference)
-    outside = 1.0 if window is not None and published < window.start else 0.0
+    # "In May" without a year may mean an earlier May than the last one: no evidence against.
+    outside = 1.0 if window is not None and window.certain and published < window.start else 0.0
     age = (reference - published).days if wants_recent(question) else 0
     return outside, min(max(age, 0), 365) / 365
 
@@ -110,6 +148,14 @@ def compute(evidence: Evidence) -> Signals:
     sentence_cover, _ = coverage(
         terms, " ".join(evidence.sentences), evidence.frequencies, evidence.passages
     )
+    name_cover, _ = coverage(names(terms), text, evidence.frequencies, evidence.passages)
+    soft = (
+        soft_coverage(terms, text, evidence.frequencies, evidence.passages, evidence.word_vectors)
+        if evidence.word_vectors is not None
+        else passage_cover
+    )
+    numbers = [t for t in terms if any(c.isdigit() for c in t)]
+    numbers_found = all(content_words(t) <= content_words(text) for t in numbers)
     rarest_missing = max(
         (idf(evidence.frequencies.get(t.lower(), 0), evidence.passages) for t in missing),
         default=0.0,
@@ -122,6 +168,8 @@ def compute(evidence: Evidence) -> Signals:
         for preference, position, span in answer_spans(kind, sentence, evidence.question)
     ]
     span = min(spans)[3] if spans else None
+    # "How many turbines" wants a number of turbines; "700 megawatts" is a number, not that.
+    measure_missing = kind == "number" and not (spans and min(spans)[0] == 0)
     outside, age = time_fit(
         evidence.question, max(h.passage.article.published for h in cited), evidence.reference
     )
@@ -138,9 +186,14 @@ def compute(evidence: Evidence) -> Signals:
         "margin": first.score - other.score if other is not None else 0.3,
         "coverage": passage_cover,
         "sentence_coverage": sentence_cover,
+        "name_coverage": name_cover,
+        "soft_coverage": soft,
+        # A year or figure of the question that the evidence lacks ("in 2020").
+        "numbers_found": 1.0 if numbers_found else 0.0,
         "rarest_missing": rarest_missing,
         "typed": 1.0 if kind != "other" else 0.0,
         "type_found": 1.0 if span else 0.0,
+        "measure_missing": 1.0 if measure_missing else 0.0,
         "outside_time_frame": outside,
         "age": age,
         "agreement": min(agreeing, 2) / 2,

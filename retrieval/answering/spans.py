@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.sentences import STOP_WORDS
+from retrieval.sentences import STOP_WORDS, content_words
 
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -39,10 +39,34 @@ _CALENDAR_NAMES = {
 # Words that open a sentence with a capital without being a name.
 _OPENERS = {
     "the", "a", "an", "it", "he", "she", "they", "this", "that", "but", "and", "in", "on",
-    "at", "after", "before", "while", "as", "if", "when",
+    "at", "after", "before", "while", "as", "if", "when", "since", "until", "during", "for",
+    "with", "from", "by", "to", "of", "its", "his", "her", "their", "there", "some", "many",
 }  # fmt: skip
 _CALENDAR = _CALENDAR_NAMES | _OPENERS
 KINDS = ("when", "number", "who", "where", "which", "other")
+
+# What a number must be followed by to answer "how long", "how much" ...: a unit, an
+# amount of money or a share. "How many turbines" asks for its own noun instead.
+_DURATION = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?)"
+_LENGTH = r"(?:km|kilomet(?:re|er)s?|miles?|met(?:re|er)s?|m|cm|mm|feet|foot|ft|inch(?:es)?)"
+_MONEY = (
+    r"(?:[$€£¥]|\b(?:dollars?|euros?|pounds?|yen|yuan|francs?|kron[aeoru]r?|crowns?|zloty"
+    r"|forints?|rupees?|cents?|pence)\b)"
+)
+_SHARE = r"(?:%|\bper ?cent\b|\bpercentage points?\b|\bbasis points?\b)"
+_WEIGHT = r"(?:tonnes?|tons?|kg|kilo(?:gram)?s?|grams?|litres?|liters?|barrels?|mw|gw|kwh)"
+_UNITS = (
+    (r"\bhow long\b", rf"{_DURATION}|{_LENGTH}"),
+    (r"\bhow far\b|\bhow high\b|\bhow tall\b|\bhow deep\b", _LENGTH),
+    (r"\bhow old\b", r"years?|-year-old"),
+    (r"\bby how much\b|\bwhat (?:percentage|share|rate)\b", rf"{_SHARE}|{_MONEY}"),
+    (r"\bhow much\b|\bwhat (?:amount|price)\b", rf"{_MONEY}|{_SHARE}|{_WEIGHT}|million|billion"),
+)  # fmt: skip
+_COUNTED = re.compile(r"\bhow many ((?:[a-z'’-]+\s*){1,3})")
+_REPEATS = re.compile(
+    r"(?:once|twice|thrice|first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\b", re.I
+)
+_AUXILIARIES = {"will", "did", "has", "have", "had", "are", "were", "is", "was", "do", "does"}
 
 
 _KIND_PATTERNS = (
@@ -129,7 +153,8 @@ def answer_spans(kind: str, sentence: str, question: str) -> list[tuple[int, int
             unit = _FOLLOWING_WORD.match(sentence, match.end())
             if unit and unit.group(0).strip().lower() not in STOP_WORDS:
                 span += unit.group(0)
-            numbers.append((0, match.start(), span.strip(" ,.")))
+            after = sentence[match.start() : match.end() + 40]
+            numbers.append((0 if fits(question, after) else 1, match.start(), span.strip(" ,.")))
         return numbers
     if kind in ("who", "where", "which"):
         names = [(n, at) for n, at in _names(sentence) if _new(n, asked)]
@@ -140,3 +165,27 @@ def answer_spans(kind: str, sentence: str, question: str) -> list[tuple[int, int
             return [(0 if " " in n else 1, at, n) for n, at in names]
         return [(0, at, n) for n, at in names]
     return []
+
+
+def fits(question: str, number: str) -> bool:
+    """Whether a number with the words after it (``number``) is of the measure the question
+    asks for: "how many turbines" wants turbines after it, "how long" a duration or a
+    length, "how much" money, a share or a weight. Questions that name no measure fit any
+    number."""
+    q = question.lower()
+    counted = _COUNTED.search(q)
+    if counted:
+        nouns = []
+        for word in counted.group(1).split():
+            if word in _AUXILIARIES or word in STOP_WORDS:
+                break
+            nouns.append(word)
+        following = content_words(" ".join(number.split()[:5]))
+        if nouns[:1] == ["times"]:  # "twice", "a second trip", "for the third time"
+            return bool(_REPEATS.match(number)) or "time" in following
+        return not nouns or bool(content_words(" ".join(nouns)) & following)
+    for asked, units in _UNITS:
+        if re.search(asked, q):
+            unit = rf"(?:{units})(?![a-z])"
+            return bool(re.match(rf"\S*?{unit}|\S+(?:\s+\S+){{0,2}}?\s+{unit}", number, re.I))
+    return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from retrieval.dates import MONTHS
@@ -16,6 +16,9 @@ class Window:
 
     start: date
     end: date
+    # False for a month named without its year ("in May"): which May the asker means is a
+    # guess (the last one before the question date).
+    certain: bool = field(default=True, compare=False)
 
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and self.start <= day <= self.end
@@ -64,7 +67,8 @@ def question_window(question: str, reference: date) -> Window | None:
     if match and (match["year"] or match.group(0).lower().startswith("in ")):
         month = MONTHS[match["month"].lower()]
         year = reference.year if month <= reference.month else reference.year - 1
-        return _month_window(int(match["year"] or year), month)
+        window = _month_window(int(match["year"] or year), month)
+        return window if match["year"] else replace(window, certain=False)
     if match := _YEAR.search(question):
         year = int(match["year"])
         return Window(date(year, 1, 1), date(year, 12, 31))

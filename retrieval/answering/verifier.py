@@ -24,9 +24,13 @@ WEIGHTS_FILE = "verifier_weights.json"
 # the most (against an answerable question's typical signals) names the reason.
 REASONS = {
     "coverage": "missing_terms",
+    "soft_coverage": "missing_terms",
     "sentence_coverage": "missing_terms",
+    "name_coverage": "missing_terms",
+    "numbers_found": "missing_terms",
     "rarest_missing": "missing_terms",
     "type_found": "no_answer_of_type",
+    "measure_missing": "no_answer_of_type",
     "outside_time_frame": "outside_time_frame",
     "age": "outside_time_frame",
 }

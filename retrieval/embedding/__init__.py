@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from retrieval.embedding.onnx_backend import OnnxEmbedder
     from retrieval.embedding.pooling import normalise, pool, sentence_spans
     from retrieval.embedding.torch_backend import SentenceTransformerEmbedder
+    from retrieval.embedding.words import WordVectors, word_vectors
 
 _LAZY = {
     "OnnxEmbedder": "onnx_backend",
@@ -35,6 +36,8 @@ _LAZY = {
     "pool": "pooling",
     "sentence_spans": "pooling",
     "SentenceTransformerEmbedder": "torch_backend",
+    "WordVectors": "words",
+    "word_vectors": "words",
 }
 
 
@@ -51,10 +54,12 @@ __all__ = [
     "OnnxEmbedder",
     "SentenceTransformerEmbedder",
     "TokenVectors",
+    "WordVectors",
     "bundled_model_path",
     "locate_model",
     "model_languages",
     "normalise",
     "pool",
     "sentence_spans",
+    "word_vectors",
 ]

@@ -10,9 +10,10 @@ from retrieval.dates import format_date, resolve_relative_dates
 from retrieval.sentences import STOP_WORDS, content_words, split_sentences
 from retrieval.writing.prompt import NOT_IN_SOURCES, Source
 
-# Whether a sentence is supported by the passages it cites. The answer verifier's check
-# plugs in here; the hard rules of `grounding_problem` apply whatever check is used.
-SupportCheck = Callable[[str, Sequence[str]], bool]
+# Whether a sentence (markers removed, dates made absolute) is supported by the sources it
+# cites, for the question being answered. The writer plugs the answer verifier in here; the
+# hard rules of `grounding_problem` apply whatever check is used.
+SupportCheck = Callable[[str, Sequence[Source]], bool]
 
 # Share of a sentence's content words that its cited passages must contain. At 0.6 every
 # sentence of the scripted good answers in tests/test_writing.py passes and a sentence that
@@ -92,7 +93,7 @@ def check_sentence(
     problem = grounding_problem(text, cited_sources)
     if problem:
         return problem
-    if not support(text, [evidence_text(source) for source in cited_sources]):
+    if not support(text, cited_sources):
         return "not supported by the sources it cites"
     return Checked(text, cited)
 
@@ -133,13 +134,12 @@ def grounding_problem(sentence: str, cited: Sequence[Source]) -> str | None:
     return None
 
 
-def word_support(sentence: str, passages: Sequence[str]) -> bool:
-    """Whether the passages contain most of the sentence's content words (the stand-in
-    support check until the answer verifier is wired in)."""
+def word_support(sentence: str, cited: Sequence[Source]) -> bool:
+    """Whether the cited sources contain most of the sentence's content words."""
     wanted = {w for w in content_words(sentence) if not w.isdigit()}
     if not wanted:
         return False
-    found = content_words(" ".join(passages))
+    found = content_words(" ".join(evidence_text(source) for source in cited))
     return len(wanted & found) / len(wanted) >= MIN_WORD_COVERAGE
 
 

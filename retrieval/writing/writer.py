@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
-from retrieval.answer import Answer, Citation, Question
+from retrieval.answer import Answer, Citation, Question, Result
 from retrieval.articles import ArticleSummary
 from retrieval.dates import age_note
 from retrieval.writing.checking import (
@@ -38,34 +38,56 @@ class WritingSettings:
     age_note_days: int = 2
 
 
+class SentenceJudge(Protocol):
+    """The answer verifier, as the writer asks it about written sentences."""
+
+    threshold: float
+
+    def confidence(
+        self,
+        extractive: Answer,
+        sentences: Sequence[str],
+        cited: Sequence[Result],
+        context: str | None = None,
+    ) -> float:
+        """How likely ``sentences``, citing ``cited`` (best first), answer the question."""
+        ...
+
+
 class AnswerWriter:
-    """Rewrites gated extractive answers with a language model; safe to share between threads."""
+    """Rewrites extractive answers with a language model; safe to share between threads."""
 
     def __init__(
         self,
         client: ChatClient,
+        judge: SentenceJudge,
         settings: WritingSettings | None = None,
-        support: SupportCheck = word_support,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
+        self.judge = judge
         self.settings = settings or WritingSettings()
-        self.support = support
         self.usage = ModelUsage()
         self._failures = FailureLog(log, clock)
 
-    def write(self, extractive: Answer, on_progress: Progress | None = None) -> Answer:
+    def write(
+        self, extractive: Answer, on_progress: Progress | None = None, context: str | None = None
+    ) -> Answer:
         """The model's checked answer when a sentence of it survives the check; otherwise
-        ``extractive`` (with how the model fared). Questions the gate declined cost no call."""
-        if not extractive.passed_gate or not extractive.results:
+        ``extractive`` (with how the model fared). An answer the verifier declined is
+        returned as it is, without a call. ``context`` is the earlier exchange a follow-up
+        question refers to."""
+        if not extractive.answered or not extractive.results:
             return extractive
         messages, sources = build_messages(
             extractive.question,
             extractive.as_of_query,
             gather_sources(extractive),
             self.settings.prompt_token_budget,
+            context,
         )
-        draft = _Draft({source.n: source for source in sources}, self.support, on_progress)
+        draft = _Draft({source.n: source for source in sources}, on_progress)
+        draft.support = written_support(self.judge, extractive, context, draft)
         started = time.perf_counter()
         try:
             for piece in self.client.chat(messages):
@@ -82,35 +104,76 @@ class AnswerWriter:
             return replace(extractive, dropped_sentences=draft.dropped, llm_ms=round(elapsed, 1))
         self.usage.record(elapsed, fell_back=False)
         text, citations = draft.render()
+        used = [draft.sources[n] for n in draft.used()]
+        confidence = self.judge.confidence(extractive, [c.text for c in draft.kept],
+                                           cited_results(extractive, used), context)  # fmt: skip
         newest = max(c.published for c in citations)
         return replace(
             extractive,
-            answered=True,
             text=text,
             citations=citations,
             as_of=newest,
             age_note=age_note(newest, extractive.as_of_query, self.settings.age_note_days),
-            closest=(),
-            # The verifier judged the extractive sentences, not these: no short answer from
-            # them, and no reason to decline.
+            confidence=confidence,
+            # The short answer is a span of the extractive sentences, not of these.
             short_answer=None,
-            decline_reason=None,
-            missing_terms=(),
-            closest_report=None,
             answer_mode="llm",
             dropped_sentences=draft.dropped,
             llm_ms=round(elapsed, 1),
         )
 
 
+class Shown(Protocol):
+    """The sentences kept so far, and the sources by their prompt numbers."""
+
+    kept: list[Checked]
+    sources: dict[int, Source]
+
+
+def verified(
+    judge: SentenceJudge, extractive: Answer, context: str | None = None, shown: Shown | None = None
+) -> SupportCheck:
+    """The verifier's check of one written sentence for ``extractive``'s question, as part
+    of the answer ``shown`` so far: the first sentence must answer the question on its own,
+    a later one must keep the answer it joins above the threshold (alone, "He will then
+    travel to Vietnam" does not say when Putin visits Pyongyang, and need not)."""
+
+    def check(sentence: str, cited: Sequence[Source]) -> bool:
+        before = shown.kept if shown is not None else []
+        numbers = [n for checked in before for n in checked.cited]
+        earlier = [shown.sources[n] for n in dict.fromkeys(numbers)] if shown else []
+        sources = list({s.n: s for s in [*cited, *earlier]}.values())
+        sentences = [checked.text for checked in before] + [sentence]
+        found = cited_results(extractive, sources)
+        return judge.confidence(extractive, sentences, found, context) >= judge.threshold
+
+    return check
+
+
+def written_support(
+    judge: SentenceJudge, extractive: Answer, context: str | None = None, shown: Shown | None = None
+) -> SupportCheck:
+    """The check every written sentence passes besides the hard rules: most of its words in
+    what it cites (the verifier does not tell a changed claim from the source's own, see
+    docs/llm.md) and the verifier's confidence in the answer with it."""
+    by_verifier = verified(judge, extractive, context, shown)
+    return lambda sentence, cited: word_support(sentence, cited) and by_verifier(sentence, cited)
+
+
+def cited_results(extractive: Answer, sources: Sequence[Source]) -> list[Result]:
+    """The listed passages of the cited sources' articles: each article's best first, in
+    the order the sources are cited."""
+    listed = sorted({r.passage_id: r for r in [*extractive.evidence, *extractive.results]}.values(),
+                    key=lambda r: -r.score)  # fmt: skip
+    return [r for source in sources for r in listed if r.url == source.article.url]
+
+
 class _Draft:
     """The reply as it arrives: sentences checked as soon as they are complete."""
 
-    def __init__(
-        self, sources: dict[int, Source], support: SupportCheck, on_progress: Progress | None
-    ) -> None:
+    def __init__(self, sources: dict[int, Source], on_progress: Progress | None) -> None:
         self.sources = sources
-        self.support = support
+        self.support: SupportCheck = word_support
         self.on_progress = on_progress
         self.reply = ""
         self.seen = 0
@@ -143,12 +206,13 @@ class _Draft:
         if self.on_progress is not None and len(self.kept) > kept_before:
             self.on_progress(self.render()[0])
 
+    def used(self) -> list[int]:
+        """The prompt's numbers of the sources the kept sentences cite, in order of first use."""
+        return list(dict.fromkeys(n for checked in self.kept for n in checked.cited))
+
     def render(self) -> tuple[str, tuple[Citation, ...]]:
         """The kept sentences with their sources renumbered in the order of first use."""
-        numbers: dict[int, int] = {}
-        for checked in self.kept:
-            for n in checked.cited:
-                numbers.setdefault(n, len(numbers) + 1)
+        numbers = {n: new for new, n in enumerate(self.used(), start=1)}
         text = " ".join(
             f"{c.text} " + "".join(f"[{numbers[n]}]" for n in c.cited) for c in self.kept
         )
@@ -211,14 +275,17 @@ class WritingAnswerer:
         top_k: int | None = None,
         as_of: date | None = None,
         context: str | None = None,
+        on_progress: Progress | None = None,
     ) -> Answer:
-        """The extractive answer, rewritten by the model when that passes the check."""
+        """The extractive answer, rewritten by the model when that passes the check;
+        ``on_progress`` gets the checked text as it grows."""
         found = self.answerer.answer(question, top_k=top_k, as_of=as_of, context=context)
-        return self.writer.write(found)
+        return self.writer.write(found, on_progress, context)
 
     def answer_many(self, questions: Sequence[Question]) -> list[Answer]:
         """Answers to several questions, retrieved in one batch and written one by one."""
-        return [self.writer.write(found) for found in self.answerer.answer_many(questions)]
+        found = zip(self.answerer.answer_many(questions), questions, strict=True)
+        return [self.writer.write(answer, None, asked.context) for answer, asked in found]
 
     def list_articles(self) -> list[ArticleSummary]:
         """Every indexed article, newest first."""

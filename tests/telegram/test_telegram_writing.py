@@ -13,6 +13,7 @@ from conftest import ADMIN_ID, SEED_URL, make_settings, running
 from fake_bot_api import FakeBotApi
 from telegram_updates import text_update
 
+from retrieval.writing import EARLIER_END, EARLIER_START
 from tests.fake_model_api import FakeModelApi, Reply
 
 pytestmark = pytest.mark.anyio
@@ -107,3 +108,25 @@ async def test_without_a_model_nothing_changes(
         stats = bot.messages(ADMIN_ID)[-1]["text"]
     assert "June 18–19, 2024" in sent["text"] and not bot.api.calls_to("editMessageText")
     assert "Model calls" not in stats
+
+
+async def test_a_follow_up_gives_the_model_the_earlier_exchange(
+    tmp_path: Path, fake_api: FakeBotApi, model_api: FakeModelApi, seed_answerer: Any
+) -> None:
+    model_api.script(
+        "Putin will visit North Korea on June 18–19, 2024. [1]",
+        "After North Korea, Putin will travel to Vietnam. [1]",
+    )
+    async with running(llm_settings(tmp_path, fake_api, model_api), seed_answerer, fake_api) as bot:
+        await bot.send(text_update(CHAT, "When is Putin visiting Pyongyang?"))
+        # The streamed message (the fake server gives each edit an id of its own).
+        answer = next(m for m in bot.api.sent if m["chat"]["id"] == CHAT)
+        await bot.send(text_update(CHAT, "Where does he go after that?", reply_to=answer))
+        calls = [*bot.api.calls_to("sendMessage"), *bot.api.calls_to("editMessageText")]
+        last = max((c for c in calls if c.params["chat_id"] == CHAT), key=lambda c: c.at)
+    first, second = model_api.requests
+    assert EARLIER_START not in first.user
+    earlier = second.user[second.user.index(EARLIER_START) : second.user.index(EARLIER_END)]
+    assert "When is Putin visiting Pyongyang?" in earlier and "June 18–19, 2024" in earlier
+    assert second.user.index(EARLIER_END) < second.user.index("Where does he go after that?")
+    assert "Vietnam" in last.params["text"]
