@@ -52,6 +52,7 @@ SYNONYMS = {
     "earlier": "before", "previously": "before", "prior": "before",
     "travel": "go", "travels": "go", "traveling": "go", "travelling": "go", "head": "go",
     "heads": "go", "fly": "go", "flies": "go", "goes": "go", "going": "go", "went": "go",
+    "arrive": "go", "arrives": "go", "arrived": "go", "arriving": "go",
     "gave": "give", "given": "give", "giving": "give", "provide": "give", "providing": "give",
     "provided": "give", "sending": "send", "sent": "send",
     "met": "meet", "meeting": "meet", "won": "win", "winning": "win",

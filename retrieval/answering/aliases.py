@@ -38,6 +38,10 @@ _GROUPS = (
     ("un", "united nations"),
 )
 _BY_NAME = {name: group for group in _GROUPS for name in group}
+_MULTI_WORD: dict[str, list[str]] = {}
+for _name in _BY_NAME:
+    for _word in _name.split() if " " in _name else ():
+        _MULTI_WORD.setdefault(_word, []).append(_name)
 
 
 @cache
@@ -45,7 +49,14 @@ def _pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w])", re.IGNORECASE)
 
 
-def alias_found(term: str, text: str) -> bool:
-    """Whether ``text`` names what ``term`` names under another of its names."""
-    group = _BY_NAME.get(term.lower())
-    return group is not None and any(_pattern(n).search(text) for n in group if n != term.lower())
+def alias_found(term: str, text: str, question: str = "") -> bool:
+    """Whether ``text`` names what ``term`` names under another of its names; a word of a
+    longer name in ``question`` ("Korea" of "North Korea") counts as that name."""
+    word, asked = term.lower(), question.lower()
+    names = [word] + [n for n in _MULTI_WORD.get(word, ()) if _pattern(n).search(asked)]
+    return any(
+        _pattern(other).search(text)
+        for name in names
+        for other in _BY_NAME.get(name, ())
+        if other != name and other not in names
+    )

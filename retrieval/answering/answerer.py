@@ -66,7 +66,7 @@ class Answerer:
         self._today = today
         self.reranker = reranker
         self.verifier = Verifier(load_combiner(), self.settings.min_confidence)
-        self._words = word_vectors(embedder.name)  # its table loads on the first answer
+        self.words = word_vectors(embedder.name)  # its table loads on the first answer
 
     def reader(self) -> StoreReader:
         """The live index (the storage reopens it when a write has landed)."""
@@ -237,7 +237,7 @@ class Answerer:
             reference=reference,
             passages=reader.size,
             frequencies=reader.document_frequencies([t.lower() for t in question_terms(question)]),
-            word_vectors=self._words.vectors if self._words else None,
+            word_vectors=self.words.vectors if self.words else None,
         )
         answer = Answer(
             question=question,

@@ -82,20 +82,28 @@ def idf(frequency: int, passages: int) -> float:
     return IDF_FLOOR + (1 - IDF_FLOOR) * max(scaled, 0.0)
 
 
-def missing_terms(terms: Sequence[str], text: str) -> list[str]:
+def missing_terms(terms: Sequence[str], text: str, question: str = "") -> list[str]:
     """The terms ``text`` does not hold, under their own name or another ("Pyongyang" is
-    found in "North Korea")."""
+    found in "North Korea", and so are "North" and "Korea" of a question about North
+    Korea)."""
     found = content_words(text)
-    return [t for t in terms if not (content_words(t) <= found) and not alias_found(t, text)]
+    return [
+        t for t in terms
+        if not (content_words(t) <= found) and not alias_found(t, text, question)
+    ]  # fmt: skip
 
 
 def coverage(
-    terms: Sequence[str], text: str, frequencies: Mapping[str, int], passages: int
+    terms: Sequence[str],
+    text: str,
+    frequencies: Mapping[str, int],
+    passages: int,
+    question: str = "",
 ) -> tuple[float, list[str]]:
     """The IDF-weighted share of ``terms`` found in ``text``, and the missing terms, rarest
     first."""
     weights = {t: idf(frequencies.get(t.lower(), 0), passages) for t in terms}
-    missing = missing_terms(terms, text)
+    missing = missing_terms(terms, text, question)
     total = sum(weights.values())
     if not total:
         return 1.0, []
@@ -109,10 +117,11 @@ def soft_coverage(
     frequencies: Mapping[str, int],
     passages: int,
     word_vectors: Callable[[Sequence[str]], np.ndarray],
+    question: str = "",
 ) -> float:
     """Like ``coverage``, but a missing term counts with its closest word of ``text`` (the
     cosine of their word-piece vectors) instead of nothing."""
-    missing = missing_terms(terms, text)
+    missing = missing_terms(terms, text, question)
     weights = {t: idf(frequencies.get(t.lower(), 0), passages) for t in terms}
     total = sum(weights.values())
     if not total:
@@ -144,13 +153,12 @@ def compute(evidence: Evidence) -> Signals:
     sentence_sims = evidence.sentence_vectors @ evidence.query
     terms = question_terms(evidence.question)
     text = " ".join(f"{h.passage.article.title} {h.passage.text}" for h in cited)
-    passage_cover, missing = coverage(terms, text, evidence.frequencies, evidence.passages)
-    sentence_cover, _ = coverage(
-        terms, " ".join(evidence.sentences), evidence.frequencies, evidence.passages
-    )
-    name_cover, _ = coverage(names(terms), text, evidence.frequencies, evidence.passages)
+    counts, size, asked = evidence.frequencies, evidence.passages, evidence.question
+    passage_cover, missing = coverage(terms, text, counts, size, asked)
+    sentence_cover, _ = coverage(terms, " ".join(evidence.sentences), counts, size, asked)
+    name_cover, _ = coverage(names(terms), text, counts, size, asked)
     soft = (
-        soft_coverage(terms, text, evidence.frequencies, evidence.passages, evidence.word_vectors)
+        soft_coverage(terms, text, counts, size, evidence.word_vectors, asked)
         if evidence.word_vectors is not None
         else passage_cover
     )

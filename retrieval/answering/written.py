@@ -65,8 +65,14 @@ class WrittenVerifier:
             reference=extractive.as_of_query,
             passages=reader.size,
             frequencies=reader.document_frequencies(terms),
+            word_vectors=self.answerer.words.vectors if self.answerer.words else None,
         )
         values = dict(compute(evidence).values)
+        if values["typed"] and not values["type_found"]:
+            # A written answer must say what was asked (a date for "when", a number for "how
+            # many"): with the passage behind it, a sentence about something else still
+            # scores high, since the verifier weighs the evidence more than the sentence.
+            return 0.0
         # The margin says how clearly the best evidence stands out from other articles. A
         # written answer combines reports: a sentence citing the second one is no weaker for
         # it (measured: citing the Vietnam report, supported sentences fell from 0.9 to 0.2).
