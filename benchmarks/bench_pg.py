@@ -121,6 +121,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+_STARTED = time.perf_counter()
+
+
+def _say(message: str) -> None:
+    """Progress on stderr, with the minutes since the start and the load average."""
+    minutes = (time.perf_counter() - _STARTED) / 60
+    print(f"[{minutes:5.1f} min, load {os.getloadavg()[0]:.1f}] {message}", file=sys.stderr,
+          flush=True)  # fmt: skip
+
+
 def _pg(url: str, spec: IndexSpec, args: argparse.Namespace) -> PgStorage:
     return PgStorage(url, spec, vector_index=args.vector_index)
 
@@ -129,12 +139,14 @@ def _quality(args, embedder, spec, server, root) -> list[str]:  # type: ignore[n
     lines = ["| QA set | backend | hit@5 | MRR@10 | hit@1 |", "|---|---|---:|---:|---:|"]
     for path in args.dataset or [Path(p) for p in _default_sets()]:
         eval_set = load_eval_set(path)
+        _say(f"quality: indexing {eval_set.name} ({len(eval_set.articles)} passages)")
         questions = eval_set.questions[:: max(1, len(eval_set.questions) // 150)]
         data_dir = root / f"quality-{eval_set.name}"
         build_index(data_dir, eval_set.articles, embedder, spec.chunking)
         pg = _pg(server.database(), spec, args)
         import_embedded(data_dir, pg, spec)
         for name, storage in (("embedded", EmbeddedStorage(data_dir, spec)), ("postgres", pg)):
+            _say(f"quality: {len(questions)} questions of {eval_set.name} on {name}")
             answerer = Answerer(storage, embedder, AnswerSettings())
             m = evaluate(
                 lambda q: answerer.answer(q.question, top_k=10, as_of=q.date or FAR_FUTURE),  # noqa: B023
@@ -155,6 +167,7 @@ def _default_sets() -> list[str]:
 def _latency(args, embedder, spec, server, root) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
     sets = eval_sets(args)
     real_dir = root / "real"
+    _say(f"latency: indexing {args.real} real articles")
     build_index(real_dir, news_articles(sets, args.real), embedder, spec.chunking)
     real = EmbeddedStorage(real_dir, spec).reader()
     sentences = _sentence_pool(real)
@@ -172,14 +185,17 @@ def _latency(args, embedder, spec, server, root) -> tuple[list[str], list[str]]:
         pg = _pg(url, spec, args)
         import_embedded(real_dir, pg, spec)
         for name, storage in (("embedded", EmbeddedStorage(data_dir, spec)), ("postgres", pg)):
+            _say(f"latency: writing {len(filler):,} filler articles into {name} ({size:,})")
             started = time.perf_counter()
-            _write(storage, filler, embedder.dimension, 2000 if name == "postgres" else 10**9)
+            _write(storage, filler, embedder.dimension)  # one batch, as `newsbot index` writes
             fill = time.perf_counter() - started
+            _say(f"latency: {len(questions) - 10} questions on {name}; fill {fill:.0f} s")
             answerer = Answerer(storage, embedder, AnswerSettings())
             row = _time_questions(answerer, embedder, questions)
             lines.append(f"| {answerer.reader().size:,} | {name} | {row[0]} | {row[1]} "
                          f"| {row[2]} | {fill:.0f} |")  # fmt: skip
         if args.vector_index == "hnsw":
+            _say(f"latency: HNSW recall@10 at {size:,}")
             recall = _recall(pg, embedder.encode(questions[10:110]))
             lines.append(f"| {size:,} | HNSW recall@10 against exact search (same database, "
                          f"{len(questions[10:110])} questions): {recall:.3f} |||||")  # fmt: skip
@@ -219,11 +235,10 @@ def _filler(sentences, count: int) -> list[tuple[Article, list[Passage], np.ndar
     return result
 
 
-def _write(storage, filler, dimension: int, batch: int = 2000) -> None:  # type: ignore[no-untyped-def]
-    for start in range(0, len(filler), batch):
-        with storage.write(dimension=dimension) as writer:
-            for article, passages, vectors, sentences in filler[start : start + batch]:
-                writer.add_article(article, passages, vectors, sentences)
+def _write(storage, filler, dimension: int) -> None:  # type: ignore[no-untyped-def]
+    with storage.write(dimension=dimension) as writer:
+        for article, passages, vectors, sentences in filler:
+            writer.add_article(article, passages, vectors, sentences)
 
 
 def _time_questions(answerer, embedder, questions: list[str]) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
@@ -246,6 +261,7 @@ def _adds(args, embedder, spec, server, root) -> list[str]:  # type: ignore[no-u
     articles = news_articles(eval_sets(args), args.adds, seed=5)
     texts = [embedding_text(a.title, p.text) for a in articles
              for p in chunk_article(a, spec.chunking, embedder.count_tokens)]  # fmt: skip
+    _say(f"adds: {len(articles)} articles ({len(texts)} passages), bare encode first")
     started = time.perf_counter()
     embedder.token_vectors(texts, batch_size=64)
     encode = len(texts) / (time.perf_counter() - started)
@@ -254,6 +270,7 @@ def _adds(args, embedder, spec, server, root) -> list[str]:  # type: ignore[no-u
              "|---|---:|---:|---:|"]  # fmt: skip
     pg = _pg(server.database(), spec, args)
     for name, storage in (("embedded", EmbeddedStorage(root / "adds", spec)), ("postgres", pg)):
+        _say(f"adds: update_index on {name}")
         writer = Writer(root / "adds", embedder, spec.chunking, storage=storage)
         report = update_index(writer, articles)
         rate = report.passages / report.seconds
@@ -284,6 +301,7 @@ def _replicas(args, url: str, spec: IndexSpec) -> list[str]:  # type: ignore[no-
              "| processes | answers/s | vs one |", "|---:|---:|---:|"]  # fmt: skip
     single = None
     for count in (1, 2):
+        _say(f"replicas: {count} process(es) for {args.replica_seconds:.0f} s")
         queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
         start = time.time() + 25  # every process loaded and warm by then
         processes = [multiprocessing.Process(target=_replica, args=(

@@ -166,8 +166,13 @@ def make_answerer(
         make_storage(settings, embedder, data_dir),
         embedder,
         answer_settings(settings, **overrides),
-        reranker=CrossEncoderReranker(settings.reranker_model) if settings.reranker_model else None,
+        reranker=make_reranker(settings),
     )
+
+
+def make_reranker(settings: Settings) -> CrossEncoderReranker | None:
+    """The cross-encoder NEWSBOT_RERANKER_MODEL names, or None."""
+    return CrossEncoderReranker(settings.reranker_model) if settings.reranker_model else None
 
 
 def make_writer(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.examples import add_examples
+from bot.quality import add_eval_arguments
 from bot.settings import TOP_K_MAX, TOP_K_MIN, Settings, SettingsError, load_settings
 from retrieval.version import package_version
 
@@ -114,19 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = commands.add_parser(
         "eval", help="measure retrieval and answer quality on a QA set (see docs/quality.md)"
     )
-    evaluation.add_argument("dataset", type=Path, metavar="DATASET")
-    evaluation.add_argument("--top-k", type=_top_k, default=10, metavar="N")
-    evaluation.add_argument("--json", action="store_true", help="one JSON object")
-    evaluation.add_argument("--unanswerable", action="store_true",
-                            help="also withhold some evidence; report the verifier")  # fmt: skip
-    evaluation.add_argument("--plot", type=Path, metavar="PNG",
-                            help="with --unanswerable: a reliability and risk-coverage plot "
-                            "(pip install -e '.[plot]')")  # fmt: skip
-    evaluation.add_argument(
-        "--compare",
-        metavar="METHODS",
-        help="comma-separated retrieval methods to compare: dense,bm25,hybrid,rrf",
-    )
+    add_eval_arguments(evaluation, _top_k)
 
     database = commands.add_parser(
         "db", help="the PostgreSQL store (NEWSBOT_DATABASE_URL): migrate, status, import"

@@ -22,9 +22,10 @@ class FeedBook:
     ) -> None:
         from retrieval.sources import FileFeeds
 
-        self.data_dir = data_dir  # where each feed's last poll is noted
+        self.data_dir = data_dir
         self.fixed = tuple(fixed)  # NEWSBOT_FEEDS: followed, but not removable from here
-        # The followed list: the data directory's, or the database's with NEWSBOT_DATABASE_URL.
+        # The followed list and each feed's last poll: the data directory's, or the
+        # database's with NEWSBOT_DATABASE_URL.
         self.feeds = feeds or FileFeeds(data_dir)
 
     def urls(self) -> list[str]:
@@ -43,13 +44,9 @@ class FeedBook:
         return removed, fixed, [url for url in rest if url not in fixed]
 
     def polls(self) -> dict[str, FeedPoll]:
-        """When each feed was last read, and what that gave."""
-        from retrieval.sources import load_polls
-
-        return load_polls(self.data_dir)
+        """When each feed was last read, and what that gave (in the database when the list is)."""
+        return self.feeds.polls()
 
     def record(self, results: Iterable[SourceResult]) -> None:
         """Note these reads of feeds as their last polls, now."""
-        from retrieval.sources import record_polls
-
-        record_polls(self.data_dir, results, datetime.now(UTC))
+        self.feeds.record_polls(results, datetime.now(UTC))

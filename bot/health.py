@@ -8,10 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.settings import Settings
 from retrieval.errors import NewsbotError
+
+if TYPE_CHECKING:
+    from retrieval.storage import Storage
 
 
 class UnhealthyError(NewsbotError):
@@ -57,10 +60,17 @@ class Health:
 
 def read_health(settings: Settings, data_dir: Path | None = None) -> Health:
     """Load the live generation as the answerer would (model, passage settings, vectors,
-    store) and sum it up; raises UnhealthyError or another NewsbotError when it cannot."""
-    from bot.app import chunk_settings, index_policy, make_embedder
+    store) and sum it up; raises UnhealthyError or another NewsbotError when it cannot.
+    With NEWSBOT_DATABASE_URL (and no ``data_dir``), the database's store instead."""
+    from bot.app import chunk_settings, index_policy, make_embedder, make_storage
     from retrieval.index import IndexSpec, open_index
 
+    if settings.database_url is not None and data_dir is None:
+        storage = make_storage(settings, make_embedder(settings))
+        try:
+            return database_health(storage)
+        finally:
+            storage.close()  # type: ignore[attr-defined]
     data_dir = data_dir or settings.data_dir
     spec = IndexSpec(make_embedder(settings).name, chunk_settings(settings), index_policy(settings))
     try:
@@ -90,21 +100,47 @@ def read_health(settings: Settings, data_dir: Path | None = None) -> Health:
     )
 
 
+def database_health(storage: Storage) -> Health:
+    """The database's store as the answerer reads it (model and passage settings checked):
+    its write counter as the generation, and when an article last landed."""
+    reader = storage.reader()  # nothing indexed, another model, no server: raises
+    counts = reader.counts()
+    articles = reader.list_articles()
+    return Health(
+        generation=int(reader.version),
+        articles=counts["articles"],
+        passages=counts["passages"],
+        built_at=storage.last_write() or "never",  # type: ignore[attr-defined]
+        newest=articles[0].published if articles else None,
+    )
+
+
 class HealthProbe:
-    """`read_health` for a server's /healthz, loading each generation once (they never change)."""
+    """`read_health` for a server's /healthz, loading each generation (or each state of the
+    database's store) once: they never change."""
 
     def __init__(self, settings: Settings, today: Callable[[], date] = date.today) -> None:
         self._settings = settings
         self._today = today
         self._seen: tuple[str | None, Health] | None = None
+        self._database: Storage | None = None  # with NEWSBOT_DATABASE_URL, opened once
 
     def report(self) -> dict[str, object]:
         """The /healthz body; raises NewsbotError when the live index cannot load."""
         from retrieval.index import current_generation
 
-        name = current_generation(self._settings.data_dir)
-        if self._seen is None or self._seen[0] != name:
-            self._seen = (name, read_health(self._settings))  # no index: raises
+        if self._settings.database_url is None:
+            name = current_generation(self._settings.data_dir)
+            if self._seen is None or self._seen[0] != name:
+                self._seen = (name, read_health(self._settings))  # no index: raises
+            return self._seen[1].as_dict(self._today())
+        if self._database is None:
+            from bot.app import make_embedder, make_storage
+
+            self._database = make_storage(self._settings, make_embedder(self._settings))
+        version = self._database.version()  # the server is down: raises
+        if self._seen is None or self._seen[0] != version:
+            self._seen = (version, database_health(self._database))
         return self._seen[1].as_dict(self._today())
 
 

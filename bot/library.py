@@ -76,7 +76,7 @@ def add_command(
 ) -> int:
     """Add articles from files, directories, JSONL, HTML, article URLs and feed URLs; with
     ``feeds``, note each source's outcome as the feed's last poll (see /feeds)."""
-    from bot.app import make_fetcher, make_writer, source_limits
+    from bot.app import followed_feeds, make_fetcher, make_writer, source_limits
     from bot.feedbook import FeedBook
     from retrieval.ingest import ingest
     from retrieval.sources import redacted
@@ -106,7 +106,7 @@ def add_command(
         summary = ingest(sources, writer, fetcher, on_source=report, commit_every=commit_every,
                          limits=source_limits(settings), on_item=fetching)  # fmt: skip
     if feeds:
-        FeedBook(settings.data_dir, settings.feeds).record(results)
+        FeedBook(settings.data_dir, settings.feeds, followed_feeds(settings)).record(results)
     rate = summary.passages / summary.seconds if summary.seconds else 0.0
     print(f"Done: {summary.line()} ({summary.passages} passages, {rate:.0f} passages/s).",
           file=sys.stderr)  # fmt: skip

@@ -97,6 +97,11 @@ class StoreReader(Protocol):
         """How many articles and passages the view holds."""
         ...
 
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Within the block, every read on this thread sees the store at one moment, even
+        while writes land: a question's searches and the passages they name agree."""
+        ...
+
     def close(self) -> None:
         """Release what the view holds open."""
         ...

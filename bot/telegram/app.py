@@ -34,7 +34,7 @@ from bot.telegram.conversations import ConversationStore
 from bot.telegram.errors import report_error
 from bot.telegram.flood import FloodControl
 from bot.telegram.ingester import Ingester
-from bot.telegram.limits import AccessPolicy, RateLimiter
+from bot.telegram.limits import AccessPolicy, Limiter, Quota, RateLimiter
 from bot.telegram.redaction import redact_in_logs
 from bot.telegram.services import SERVICES_KEY, Services
 from bot.telegram.streaming import OffLoopWriter
@@ -143,6 +143,11 @@ def schedule_polls(app: Application, minutes: float) -> None:  # type: ignore[ty
     )
 
 
+def _quota(limiter: Limiter, shared: object | None) -> Quota:
+    """The limiter for async handlers: off the event loop when it counts in the database."""
+    return Quota(limiter, off_loop=shared is not None)
+
+
 def build_application(
     settings: Settings, answerer: AnswererLike, *, poll_feeds: bool = True
 ) -> Application:  # type: ignore[type-arg]
@@ -174,6 +179,7 @@ def build_application(
         from bot.telegram.shared_state import open_shared_state
 
         shared = open_shared_state(settings.database_url.get_secret_value(), per_minute,
+                                   settings.telegram_browse_limit_per_minute,
                                    settings.database_pool_size)  # fmt: skip
     app.bot_data[SERVICES_KEY] = Services(
         answerer=OffLoopAnswerer(
@@ -187,12 +193,15 @@ def build_application(
             user_ids=frozenset(settings.telegram_allowed_user_ids),
             admin_ids=frozenset(settings.telegram_admin_user_ids),
         ),
-        questions=shared.questions if shared else RateLimiter(per_minute),
-        inline_queries=shared.inline_queries if shared else RateLimiter(per_minute),
+        questions=_quota(shared.questions if shared else RateLimiter(per_minute), shared),
+        inline_queries=_quota(shared.inline_queries if shared else RateLimiter(per_minute), shared),
         max_question_length=settings.telegram_max_question_length,
         ingester=Ingester(*ingest_callables(settings)),
         writer=OffLoopWriter(writer) if writer is not None else None,
-        browsing=RateLimiter(settings.telegram_browse_limit_per_minute),
+        browsing=_quota(
+            shared.browsing if shared else RateLimiter(settings.telegram_browse_limit_per_minute),
+            shared,
+        ),
         languages=answer_languages(settings),
         shared=shared,
     )

@@ -50,7 +50,7 @@ async def sources_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     if query is None or query.data is None:
         return
-    if wait := services(context).browsing.acquire(query.from_user.id):
+    if wait := await services(context).browsing.acquire(query.from_user.id):
         await query.answer(texts.slow_down(wait))
         return
     await query.answer()

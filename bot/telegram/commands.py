@@ -37,7 +37,7 @@ async def _may_browse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
     message = update.effective_message
     user_id = update.effective_user.id if update.effective_user else None
     key = user_id if user_id is not None else (message.chat_id if message else 0)
-    wait = services(context).browsing.acquire(key)
+    wait = await services(context).browsing.acquire(key)
     if wait and message is not None:
         await reply_short(message, texts.slow_down(wait))
     return not wait

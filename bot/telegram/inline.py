@@ -67,10 +67,10 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if asks and (problem := language_problem(text, found.languages)):
         await query.answer([_notice(problem)], cache_time=CACHE_SECONDS, is_personal=True)
         return
-    if not asks and found.browsing.acquire(query.from_user.id):
+    if not asks and await found.browsing.acquire(query.from_user.id):
         await query.answer([], cache_time=0, is_personal=True)
         return
-    if not asks or found.inline_queries.acquire(query.from_user.id):
+    if not asks or await found.inline_queries.acquire(query.from_user.id):
         articles = await found.answerer.list_articles()
         await query.answer(headline_results(articles), cache_time=CACHE_SECONDS, is_personal=True)
         return

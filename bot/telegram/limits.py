@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Protocol
 
 
 class RateLimiter:
@@ -40,6 +42,30 @@ class RateLimiter:
         idle = [k for k, e in self._events.items() if not e or e[-1] <= now - self._window]
         for key in idle:
             del self._events[key]
+
+
+class Limiter(Protocol):
+    """Counts events per key: the in-memory ``RateLimiter`` or the database's shared one."""
+
+    def acquire(self, key: int) -> float:
+        """Count one event for `key` and return 0, or return the seconds to wait if over."""
+        ...
+
+
+class Quota:
+    """A limiter as async handlers use it: a count in the database (every replica's) runs
+    in a worker thread, so its round trip never holds up the event loop; one in memory is
+    counted on the loop (microseconds, and ``RateLimiter`` is not thread-safe)."""
+
+    def __init__(self, limiter: Limiter, *, off_loop: bool = False) -> None:
+        self.limiter = limiter
+        self._off_loop = off_loop
+
+    async def acquire(self, key: int) -> float:
+        """Count one event for `key` and return 0, or return the seconds to wait if over."""
+        if self._off_loop:
+            return await asyncio.to_thread(self.limiter.acquire, key)
+        return self.limiter.acquire(key)
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ async def answer_question(
         await reply_short(message, escape_html(problem))
         return
     user_id = update.effective_user.id if update.effective_user else message.chat_id
-    wait = found.questions.acquire(user_id)
+    wait = await found.questions.acquire(user_id)
     if wait:
         await reply_short(message, texts.slow_down(wait))
         return

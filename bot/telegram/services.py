@@ -10,10 +10,10 @@ from telegram.ext import ContextTypes
 from bot.telegram.answerer import OffLoopAnswerer
 from bot.telegram.conversations import ConversationStore
 from bot.telegram.ingester import Ingester
-from bot.telegram.limits import AccessPolicy, RateLimiter
+from bot.telegram.limits import AccessPolicy, Quota
 
 if TYPE_CHECKING:
-    from bot.telegram.shared_state import SharedConversationStore, SharedRateLimiter, SharedState
+    from bot.telegram.shared_state import SharedConversationStore, SharedState
     from bot.telegram.streaming import OffLoopWriter
 
 SERVICES_KEY = "newsbot.services"
@@ -28,11 +28,11 @@ class Services:
     answerer: OffLoopAnswerer
     store: ConversationStore | SharedConversationStore
     access: AccessPolicy
-    questions: RateLimiter | SharedRateLimiter
-    inline_queries: RateLimiter | SharedRateLimiter
+    questions: Quota
+    inline_queries: Quota
     max_question_length: int
     ingester: Ingester
-    browsing: RateLimiter  # /start, /sources, its buttons, short inline queries
+    browsing: Quota  # /start, /sources, its buttons, short inline queries
     writer: OffLoopWriter | None = None
     languages: tuple[str, ...] | None = None  # what questions may be asked in; None: any
     shared: SharedState | None = None  # with NEWSBOT_DATABASE_URL: what replicas share

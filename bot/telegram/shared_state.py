@@ -224,11 +224,12 @@ class SharedRateLimiter:
 
 @dataclass(frozen=True)
 class SharedState:
-    """What replicas share: the conversations, both quotas, the feeds and the poll lock."""
+    """What replicas share: the conversations, the quotas, the feeds and the poll lock."""
 
     conversations: SharedConversationStore
     questions: SharedRateLimiter
     inline_queries: SharedRateLimiter
+    browsing: SharedRateLimiter
     feeds: SharedFeeds
     pool: ConnectionPool
 
@@ -241,13 +242,16 @@ class SharedState:
         self.pool.close()
 
 
-def open_shared_state(url: str, per_minute: int, pool_size: int) -> SharedState:
+def open_shared_state(
+    url: str, per_minute: int, browse_per_minute: int, pool_size: int
+) -> SharedState:
     """Connect to the database (migrated already: the bot needs an index there first)."""
     pool = open_pool(url, ef_search=EF_SEARCH, size=pool_size)
     return SharedState(
         conversations=SharedConversationStore(pool),
         questions=SharedRateLimiter(pool, "questions", per_minute),
         inline_queries=SharedRateLimiter(pool, "inline", per_minute),
+        browsing=SharedRateLimiter(pool, "browsing", browse_per_minute),
         feeds=SharedFeeds(pool),
         pool=pool,
     )

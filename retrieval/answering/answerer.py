@@ -94,25 +94,26 @@ class Answerer:
                 queries[row] = query / np.linalg.norm(query)
                 context_row += 1
         encode_ms = (time.perf_counter() - started) * 1000
-        mark = time.perf_counter()
-        searches = [plan_search(q, q.as_of or self._today(), self.settings) for q in distinct]
-        found = gather_first(reader, queries, searches, self.settings.method)
-        shared_ms = (time.perf_counter() - mark) * 1000
-        timings = [{"encode_ms": encode_ms} for _ in distinct]
-        retrieved = []
-        for row, (search, first) in enumerate(zip(searches, found, strict=True)):
+        with reader.snapshot():  # searches and the passages they name from one moment
             mark = time.perf_counter()
-            retrieved.append(self._retrieve(reader, search, queries[row], first))
-            timings[row]["search_ms"] = shared_ms + (time.perf_counter() - mark) * 1000
-        evidence = [self._evidence(ranked) if ranked else [] for ranked, _ in retrieved]
-        sentence_vectors = reader.sentence_vectors(
-            {hit.passage.id for hits in evidence for hit in hits}
-        )
-        answers = {
-            question: self._answer_one(reader, search, queries[row], *retrieved[row],
-                                       evidence[row], sentence_vectors, timings[row], started)
-            for row, (question, search) in enumerate(zip(distinct, searches, strict=True))
-        }  # fmt: skip
+            searches = [plan_search(q, q.as_of or self._today(), self.settings) for q in distinct]
+            found = gather_first(reader, queries, searches, self.settings.method)
+            shared_ms = (time.perf_counter() - mark) * 1000
+            timings = [{"encode_ms": encode_ms} for _ in distinct]
+            retrieved = []
+            for row, (search, first) in enumerate(zip(searches, found, strict=True)):
+                mark = time.perf_counter()
+                retrieved.append(self._retrieve(reader, search, queries[row], first))
+                timings[row]["search_ms"] = shared_ms + (time.perf_counter() - mark) * 1000
+            evidence = [self._evidence(ranked) if ranked else [] for ranked, _ in retrieved]
+            sentence_vectors = reader.sentence_vectors(
+                {hit.passage.id for hits in evidence for hit in hits}
+            )
+            answers = {
+                question: self._answer_one(reader, search, queries[row], *retrieved[row],
+                                           evidence[row], sentence_vectors, timings[row], started)
+                for row, (question, search) in enumerate(zip(distinct, searches, strict=True))
+            }  # fmt: skip
         return [replace(answers[q], timings=dict(answers[q].timings)) for q in asked]
 
     def _retrieve(

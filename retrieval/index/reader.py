@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -138,6 +138,10 @@ class IndexReader:
     def size(self) -> int:
         """Number of vectors."""
         return int(self.vectors.ntotal)
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Nothing to do: a generation never changes once written (writes make new ones)."""
+        return nullcontext()
 
     def close(self) -> None:
         """Release the store connection."""

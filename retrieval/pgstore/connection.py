@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from retrieval.errors import NewsbotError
+from retrieval.pgstore.schema import MIGRATIONS_TABLE
 
 if TYPE_CHECKING:
     import psycopg
@@ -67,6 +71,32 @@ def open_pool(url: str, *, ef_search: int, size: int) -> ConnectionPool:
         pool.close()
         raise NewsbotError(f"cannot connect to {redact(url)}: {_first_line(exc)}") from None
     return pool
+
+
+@contextmanager
+def scratch_schema(url: str) -> Iterator[str]:
+    """A connection string for a new, empty schema in this database, for a throwaway store
+    such as `newsbot eval --backend postgres` (pgvector's types still found on the search
+    path); the schema and everything in it is dropped when the block ends."""
+    from psycopg.conninfo import make_conninfo
+
+    schema = f"newsbot_scratch_{secrets.token_hex(6)}"
+    with connect(url) as conn:
+        row = conn.execute(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'vector'"
+        ).fetchone()
+        with conn.transaction():
+            conn.execute(f"CREATE SCHEMA {schema}")
+            # Found first on the search path, so the store's tables are made here, not
+            # read from another schema on the path (such as public's newsbot store).
+            conn.execute(MIGRATIONS_TABLE.format(table=f"{schema}.schema_migrations"))
+    path = ",".join([schema, *(row or ())])
+    try:
+        yield make_conninfo(url, options=f"-c search_path={path}")
+    finally:
+        with connect(url) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def _first_line(exc: Exception) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import astuple
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from retrieval.errors import NewsbotError
 from retrieval.pgstore.schema import FEED_POLL_LOCK
+from retrieval.sources import FeedPoll, SourceResult, poll_of
 from retrieval.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -61,6 +64,28 @@ class SharedFeeds:
                                 (canonical,)).fetchone():  # fmt: skip
                     removed.append(url)
         return removed
+
+    def polls(self) -> dict[str, FeedPoll]:
+        """The last poll of each feed, by feed URL, whichever process polled it."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT url, polled_at, articles, skipped, problems, first_problem FROM feed_polls"
+            ).fetchall()
+        return {r[0]: FeedPoll(*r[1:]) for r in rows}
+
+    def record_polls(self, results: Iterable[SourceResult], when: datetime) -> None:
+        """Note the outcome of reading each of these feeds at ``when``, replacing earlier notes."""
+        rows = [(result.source, *astuple(poll_of(result, when))) for result in results]
+        if not rows:
+            return
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO feed_polls VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (url) DO"
+                " UPDATE SET polled_at = excluded.polled_at, articles = excluded.articles,"
+                " skipped = excluded.skipped, problems = excluded.problems,"
+                " first_problem = excluded.first_problem",
+                rows,
+            )
 
 
 @contextmanager

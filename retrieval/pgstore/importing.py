@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.articles import Article, Passage
-from retrieval.index import STORE, IndexSpec, open_index
+from retrieval.index import STORE, IndexReader, IndexSpec, open_index
 from retrieval.index.rows import unpack_rows
 from retrieval.pgstore.storage import PgStorage
 from retrieval.urls import content_hash
@@ -47,28 +47,11 @@ def import_embedded(
     report = ImportReport()
     db = sqlite3.connect(f"file:{(source.directory / STORE).resolve()}?mode=ro", uri=True)
     try:
-        total = int(db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
         rows = list(_articles(db))
         dimension = int(source.vectors.d)
-        for start in range(0, len(rows), batch):
-            with storage.write(dimension=dimension) as writer:
-                for article_id, article in rows[start : start + batch]:
-                    stored = writer.find(article.url)
-                    if stored is not None and stored.content_hash == content_hash(article):
-                        report.unchanged += 1
-                        continue
-                    if stored is not None:
-                        writer.remove_article(stored.id)
-                    ids, passages = _passages(db, article_id, article.url)
-                    vectors = (np.vstack([source.vectors.reconstruct(i) for i in ids])
-                               if ids else np.zeros((0, dimension), np.float32))  # fmt: skip
-                    sentences = _sentence_vectors(db, ids)
-                    writer.add_article(article, passages, vectors, sentences)
-                    report.articles += 1
-                    report.passages += len(ids)
-                writer.discard = writer.changes == 0
-            if progress is not None:
-                progress(report, total)
+        passages = int(db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+        with storage.bulk_load(passages):
+            _copy(db, source, storage, rows, batch, dimension, report, progress)
         with storage.write(dimension=dimension) as writer:
             for url, article_url in db.execute(
                 "SELECT u.url, a.url FROM article_urls u JOIN articles a ON a.id = u.article_id"
@@ -83,6 +66,31 @@ def import_embedded(
         db.close()
         source.close()
     return report
+
+
+def _copy(db: sqlite3.Connection, source: IndexReader, storage: PgStorage,
+          rows: list[tuple[int, Article]], batch: int, dimension: int, report: ImportReport,
+          progress: Callable[[ImportReport, int], None] | None) -> None:  # fmt: skip
+    """The articles with their passages and vectors, ``batch`` articles a transaction."""
+    for start in range(0, len(rows), batch):
+        with storage.write(dimension=dimension) as writer:
+            for article_id, article in rows[start : start + batch]:
+                stored = writer.find(article.url)
+                if stored is not None and stored.content_hash == content_hash(article):
+                    report.unchanged += 1
+                    continue
+                if stored is not None:
+                    writer.remove_article(stored.id)
+                ids, passages = _passages(db, article_id, article.url)
+                vectors = (np.vstack([source.vectors.reconstruct(i) for i in ids])
+                           if ids else np.zeros((0, dimension), np.float32))  # fmt: skip
+                sentences = _sentence_vectors(db, ids)
+                writer.add_article(article, passages, vectors, sentences)
+                report.articles += 1
+                report.passages += len(ids)
+            writer.discard = writer.changes == 0
+        if progress is not None:
+            progress(report, len(rows))
 
 
 def _articles(db: sqlite3.Connection) -> Iterator[tuple[int, Article]]:

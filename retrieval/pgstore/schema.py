@@ -127,8 +127,31 @@ CREATE TABLE followed_feeds (
 CREATE TABLE rate_events (scope text NOT NULL, key bigint NOT NULL, at double precision NOT NULL);
 CREATE INDEX rate_events_by_key ON rate_events (scope, key, at);
 """),
+    Migration(3, "the last poll of each followed feed", """
+-- What /feeds shows: when each feed was last read and with what result (retrieval.sources
+-- FeedPoll), written by whichever replica or worker polled it.
+CREATE TABLE feed_polls (
+    url text PRIMARY KEY,
+    polled_at text NOT NULL,
+    articles integer NOT NULL,
+    skipped integer NOT NULL,
+    problems integer NOT NULL,
+    first_problem text
+);
+"""),
+    Migration(4, "how many passages hold each keyword term", """
+-- BM25's document frequencies, kept by every write: counting a common term's postings for
+-- each question cost more than the rest of the keyword search at 100k passages.
+CREATE TABLE term_stats (term text PRIMARY KEY, passages bigint NOT NULL);
+INSERT INTO term_stats SELECT term, count(*) FROM passage_terms GROUP BY term;
+"""),
 )  # fmt: skip
 LATEST = MIGRATIONS[-1].version
+# Which migrations ran; a store's other tables live in the schema that holds this one.
+MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {table} (version integer PRIMARY KEY,"
+    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+)
 
 
 def applied_version(conn: psycopg.Connection) -> int:
@@ -145,10 +168,7 @@ def migrate(conn: psycopg.Connection, dimension: int) -> list[Migration]:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         ensure_vector_extension(conn)
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
-            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
+        conn.execute(MIGRATIONS_TABLE.format(table="schema_migrations"))
         current = applied_version(conn)
         pending = [m for m in MIGRATIONS if m.version > current]
         for migration in pending:
@@ -206,6 +226,13 @@ def check_spec(
         )
 
 
+def empty_store(conn: psycopg.Connection) -> None:
+    """Delete every article with its passages, vectors and keyword statistics."""
+    conn.execute("DELETE FROM articles")
+    conn.execute("DELETE FROM term_stats")
+    conn.execute("UPDATE store_state SET passages = 0, tokens = 0")
+
+
 def record_spec(conn: psycopg.Connection, model: str, dimension: int, chunking: dict) -> None:
     """Record what the store is built with, resizing the vector column for a new model's
     dimension (only ever before a fresh build, which empties the store)."""
@@ -215,8 +242,7 @@ def record_spec(conn: psycopg.Connection, model: str, dimension: int, chunking: 
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         row = conn.execute("SELECT value FROM store_meta WHERE key = 'dimension'").fetchone()
         if row is not None and int(row[0]) != dimension:
-            conn.execute("DELETE FROM articles")
-            conn.execute("UPDATE store_state SET passages = 0, tokens = 0")
+            empty_store(conn)
             conn.execute("DROP INDEX IF EXISTS passages_by_embedding")
             conn.execute(
                 f"ALTER TABLE passages ALTER COLUMN embedding TYPE vector({int(dimension)})"
@@ -232,6 +258,18 @@ def record_spec(conn: psycopg.Connection, model: str, dimension: int, chunking: 
 VECTOR_INDEXES = ("hnsw", "exact")
 
 
+# pgvector builds an HNSW graph fastest when it fits in maintenance_work_mem (a parallel
+# build allocates all of it up front): the vector plus up to 2 x 16 neighbour links of
+# 8 bytes and some headroom per passage, within these bounds.
+_BUILD_MEMORY_MIN, _BUILD_MEMORY_MAX = 64 << 20, 2 << 30
+
+
+def build_memory(passages: int, dimension: int) -> str:
+    """The maintenance_work_mem to build an HNSW graph of this many passages with."""
+    wanted = int(passages * (4 * dimension + 2 * 16 * 8 + 200) * 1.25)
+    return f"{min(max(wanted, _BUILD_MEMORY_MIN), _BUILD_MEMORY_MAX) >> 20}MB"
+
+
 def ensure_vector_index(conn: psycopg.Connection, kind: str) -> None:
     """Give the passage vectors the index ``kind`` asks for: ``hnsw`` (pgvector's graph,
     cosine distance) or ``exact`` (none: every question reads every vector)."""
@@ -239,9 +277,21 @@ def ensure_vector_index(conn: psycopg.Connection, kind: str) -> None:
         raise ValueError(f"unknown vector index {kind!r}; expected one of {VECTOR_INDEXES}")
     exists = conn.execute("SELECT to_regclass('passages_by_embedding') IS NOT NULL").fetchone()
     if kind == "hnsw" and not (exists and exists[0]):
+        row = conn.execute(
+            "SELECT count(*), coalesce(max(vector_dims(embedding)), 0) FROM passages"
+        ).fetchone()
+        assert row is not None
+        memory = build_memory(int(row[0]), int(row[1]))
+        conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (memory,))
         conn.execute(
             "CREATE INDEX passages_by_embedding ON passages"
             " USING hnsw (embedding vector_cosine_ops)"
         )
     elif kind == "exact" and exists and exists[0]:
-        conn.execute("DROP INDEX passages_by_embedding")
+        drop_vector_index(conn)
+
+
+def drop_vector_index(conn: psycopg.Connection) -> None:
+    """Drop the HNSW index (before a bulk load: building it afterwards is several times
+    faster than inserting each vector into the graph)."""
+    conn.execute("DROP INDEX IF EXISTS passages_by_embedding")

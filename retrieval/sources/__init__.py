@@ -9,7 +9,7 @@ problem, within the ``limits`` of one source.
 """
 
 from retrieval.sources.feedlist import FEEDS_FILE, FileFeeds, add_feeds, load_feeds, remove_feeds
-from retrieval.sources.feedpolls import POLLS_FILE, FeedPoll, load_polls, record_polls
+from retrieval.sources.feedpolls import POLLS_FILE, FeedPoll, load_polls, poll_of, record_polls
 from retrieval.sources.fetch import USER_AGENT, Fetcher
 from retrieval.sources.files import load_articles, read_text_article, repair_paragraphs
 from retrieval.sources.limits import DEFAULT_LIMITS, SourceLimits
@@ -32,6 +32,7 @@ __all__ = [
     "load_articles",
     "load_feeds",
     "load_polls",
+    "poll_of",
     "read_source",
     "read_text_article",
     "record_polls",

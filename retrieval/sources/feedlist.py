@@ -1,12 +1,17 @@
-"""The feeds a data directory follows, kept beside the index in feeds.json."""
+"""The feeds a data directory follows, kept beside the index in feeds.json (and their last
+polls, in feed-polls.json)."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
 from retrieval.errors import NewsbotError
+from retrieval.sources.feedpolls import FeedPoll, load_polls, record_polls
+from retrieval.sources.reading import SourceResult
 from retrieval.urls import canonical_url
 
 FEEDS_FILE = "feeds.json"
@@ -84,3 +89,11 @@ class FileFeeds:
     def remove(self, urls: list[str]) -> list[str]:
         """Stop following these feeds; returns those of ``urls`` that were followed."""
         return remove_feeds(self.data_dir, urls)
+
+    def polls(self) -> dict[str, FeedPoll]:
+        """The last poll of each feed, by feed URL (empty when none was recorded)."""
+        return load_polls(self.data_dir)
+
+    def record_polls(self, results: Iterable[SourceResult], when: datetime) -> None:
+        """Note the outcome of reading each of these feeds at ``when``, replacing earlier notes."""
+        record_polls(self.data_dir, results, when)

@@ -39,6 +39,17 @@ class FeedPoll:
         return f"{read}, {self.problems} failed (first: {self.first_problem})"
 
 
+def poll_of(result: SourceResult, when: datetime) -> FeedPoll:
+    """What reading a feed at ``when`` gave, as its last poll."""
+    return FeedPoll(
+        polled_at=when.isoformat(timespec="seconds"),
+        articles=len(result.articles),
+        skipped=len(result.skipped),
+        problems=len(result.problems),
+        first_problem=result.problems[0].reason if result.problems else None,
+    )
+
+
 def load_polls(data_dir: Path) -> dict[str, FeedPoll]:
     """The last poll of each feed, by feed URL; empty when none was recorded (or unreadable)."""
     try:
@@ -52,13 +63,7 @@ def record_polls(data_dir: Path, results: Iterable[SourceResult], when: datetime
     """Note the outcome of reading each of these feeds at ``when``, replacing earlier notes."""
     polls = load_polls(data_dir)
     for result in results:
-        polls[result.source] = FeedPoll(
-            polled_at=when.isoformat(timespec="seconds"),
-            articles=len(result.articles),
-            skipped=len(result.skipped),
-            problems=len(result.problems),
-            first_problem=result.problems[0].reason if result.problems else None,
-        )
+        polls[result.source] = poll_of(result, when)
     data_dir.mkdir(parents=True, exist_ok=True)
     temporary = data_dir / f".{POLLS_FILE}.tmp"
     records = {url: asdict(poll) for url, poll in polls.items()}

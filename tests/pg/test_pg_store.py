@@ -55,10 +55,10 @@ def test_migrate_status_and_an_empty_database(database_url: str, hashing_embedde
     assert storage.version() is None
     assert storage.status()["schema_version"] == 0
     applied = storage.migrate(hashing_embedder.dimension)
-    assert [name.split(":")[0] for name in applied] == ["1", "2"]
+    assert [name.split(":")[0] for name in applied] == ["1", "2", "3", "4"]
     assert storage.migrate(hashing_embedder.dimension) == []  # applied once
     status = storage.status()
-    assert status["schema_version"] == status["latest_schema"] == 2
+    assert status["schema_version"] == status["latest_schema"] == 4
     assert status["articles"] == 0
     assert storage.version() is None  # migrated, nothing indexed yet
     storage.close()

@@ -1,5 +1,6 @@
 """Two bot replicas on one PostgreSQL database (NEWSBOT_DATABASE_URL), as behind one webhook
-URL: threads, feedback, quotas, the feed poll and new articles, whichever replica gets what."""
+URL: threads, feedback, quotas, the feed poll and its record, and new articles, whichever
+replica gets what."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeAnswerer, make_settings, running
+from conftest import ADMIN_ID, FakeAnswerer, make_settings, running
 from fake_bot_api import FakeBotApi
 from telegram_updates import callback_update, text_update
+from test_telegram_freshness import FEED
 
 from bot.telegram.app import POLL_JOB
 from bot.telegram.services import SERVICES_KEY
@@ -20,8 +22,9 @@ from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings
 from retrieval.index import IndexSpec, Writer, update_index
 from retrieval.pgstore import PgStorage, poll_lock
-from retrieval.sources import load_articles
+from retrieval.sources import POLLS_FILE, load_articles
 from tests.conftest import SEEDS
+from tests.ingest.server import FixtureServer
 
 pytestmark = pytest.mark.anyio
 
@@ -119,3 +122,21 @@ async def test_a_replica_sees_articles_another_machine_added(
         await bot.send(text_update(MEMBER, "Why did the ferry strike end?"))
         assert 'href="https://news.test/ferry"' in bot.messages(MEMBER)[-1]["text"]
     ingest.storage.close()  # type: ignore[attr-defined]
+
+
+async def test_a_feeds_last_poll_is_shown_by_every_replica(
+    tmp_path: Path, fake_api: FakeBotApi, migrated: str, site: FixtureServer
+) -> None:
+    local = {"fetch_timeout": 1.0, "fetch_allow_private_networks": True}  # the site is local
+    async with (
+        running(replica_settings(tmp_path, fake_api, migrated, "one", **local), FakeAnswerer(),
+                fake_api) as first,
+        running(replica_settings(tmp_path, fake_api, migrated, "two", **local), FakeAnswerer(),
+                fake_api) as second,
+    ):  # fmt: skip
+        await first.send(text_update(ADMIN_ID, f"/follow {site.url(FEED)}"))
+        await second.send(text_update(ADMIN_ID, "/feeds"))
+        listing = second.messages(ADMIN_ID)[-1]["text"]
+    assert listing.startswith("<b>Followed feeds</b> (1)\n• " + site.url(FEED))
+    assert "✅" in listing and "UTC: 3 new, 0 known" in listing
+    assert not any((tmp_path / name / POLLS_FILE).exists() for name in ("one", "two"))
