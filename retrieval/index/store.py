@@ -14,7 +14,8 @@ import numpy as np
 
 from retrieval.articles import Article, ArticleSummary, Passage
 from retrieval.chunking import embedding_text
-from retrieval.index.keywords import FTS_TOKENIZER, fts_frequencies, fts_search
+from retrieval.index.keywords import fts_frequencies, fts_search
+from retrieval.index.postings import FTS_TOKENIZER
 from retrieval.index.rows import pack_rows, unpack_rows
 from retrieval.storage import StoredArticle, StoredPassage
 from retrieval.urls import content_hash
