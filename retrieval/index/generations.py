@@ -82,7 +82,11 @@ class Generation:
         sentence_vectors: Sequence[np.ndarray],
     ) -> None:
         """Add an article with its passages, their vectors and their sentences' vectors."""
-        self.vectors.add(self.store.add_article(article, passages, sentence_vectors), vectors)
+        self.add(self.store.add_article(article, passages, sentence_vectors), vectors)
+
+    def add(self, ids: list[int], vectors: np.ndarray) -> None:
+        """Add passage vectors under their store ids (rows already in the store)."""
+        self.vectors.add(ids, vectors)
 
 
 @contextmanager
