@@ -103,9 +103,7 @@ def save_keywords(
         ids = np.array(sorted(dated), dtype=np.int64)
         removed = None
         if base is not None:
-            still = db.execute("SELECT id FROM passages WHERE id <= ?", (top,)).fetchall()
-            held = np.fromiter((row[0] for row in still), dtype=np.int64, count=len(still))
-            removed = np.setdiff1d(base_ids, held)
+            removed = _gone(db, base_ids, top)
         terms, covered, (term_ids, pids, counts) = _kept_postings(previous, previous_delta, ids)
         fresh = np.setdiff1d(ids, covered, assume_unique=True).tolist()
         new_terms, new_term_ids, new_pids, new_counts = _tokenize(db, fresh)
@@ -122,6 +120,17 @@ def save_keywords(
     days = _ordinals([dated[i] for i in ids.tolist()])
     _write(target, _in_order(list(vocabulary), ids, days, postings, appended=appended,
                              removed=removed))  # fmt: skip
+
+
+def _gone(db: sqlite3.Connection, base_ids: np.ndarray, top: int) -> np.ndarray:
+    """The passages of a base no longer in the store. Counted first through the small index
+    on passages (most commits remove none): reading every id took 20-30 ms at 34,000."""
+    where = "FROM passages INDEXED BY passages_by_article WHERE id <= ?"
+    if db.execute(f"SELECT COUNT(*) {where}", (top,)).fetchone()[0] == len(base_ids):
+        return np.zeros(0, np.int64)
+    still = db.execute(f"SELECT id {where}", (top,)).fetchall()
+    held = np.fromiter((row[0] for row in still), dtype=np.int64, count=len(still))
+    return np.setdiff1d(base_ids, held)
 
 
 def _write(target: Path, postings: PostingFile) -> None:
