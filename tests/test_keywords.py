@@ -12,7 +12,8 @@ import pytest
 from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings
 from retrieval.index import IndexSpec, Writer, keywords, open_index, update_index
-from retrieval.index.keywords import KEYWORDS, KeywordIndex, save_keywords
+from retrieval.index.keywords import KEYWORDS, KeywordIndex
+from retrieval.index.postings import save_keywords
 from tests.conftest import HashingEmbedder
 
 WORDS = (

@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 # Word pieces in one model call (texts times the longest). Attention holds size × width²
 # scores per head, and onnxruntime keeps its largest buffers: batches of 64 passages of 256
 # word pieces took the process from 231 to 764 MB, batches of 32 to 512 MB, at the same
-# speed (192 passages, 2026-12-01). Questions and short passages still go 64 at a time.
-MAX_BATCH_TOKENS = 32 * 256
+# speed (192 passages, 2026-12-01); batches of 16, 430 against 610 MB for 32, 16.9 against
+# 17.7 s (the 192 longest passages of the 34k corpus, load 10, 2026-12-02), which took a
+# 34k build under 1 GB. Questions and short passages still go 64 at a time.
+MAX_BATCH_TOKENS = 16 * 256
 _USE_TORCH = "set NEWSBOT_EMBEDDING_BACKEND=torch to use this model"
 
 

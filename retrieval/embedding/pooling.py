@@ -55,9 +55,16 @@ def pool(tokens: TokenVectors, text_start: int, spans: list[tuple[int, int]]) ->
     """
     rows, offsets = tokens
     passage = normalise(rows.mean(axis=0))
+    if not spans:
+        return PooledText(passage, np.empty((0, rows.shape[1]), dtype=np.float32))
+    bounds = np.asarray(spans, dtype=np.int64) + text_start
     real = offsets[:, 1] > offsets[:, 0]
-    sentences = np.empty((len(spans), rows.shape[1]), dtype=np.float32)
-    for index, (start, end) in enumerate(spans):
-        inside = real & (offsets[:, 0] >= text_start + start) & (offsets[:, 1] <= text_start + end)
-        sentences[index] = normalise(rows[inside].mean(axis=0)) if inside.any() else passage
+    # Which sentence each token falls in, as a 0/1 matrix: one product then sums every
+    # sentence's tokens (a loop of masks and means per sentence was 3% of a build).
+    inside = (real & (offsets[:, 0] >= bounds[:, :1]) & (offsets[:, 1] <= bounds[:, 1:])).astype(
+        np.float32
+    )
+    counts = inside.sum(axis=1)
+    sentences = normalise((inside @ rows) / np.maximum(counts, 1)[:, None])
+    sentences[counts == 0] = passage
     return PooledText(passage, sentences)

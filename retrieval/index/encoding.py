@@ -23,9 +23,9 @@ from retrieval.embedding import Embedder, pool, sentence_spans
 # Passages embedded together. Sorted by length, 2,048 passages pad batches of 64 about as
 # little as the whole corpus sorted; their vectors take about 15 MB.
 WINDOW_PASSAGES = 2048
-# Passages per model call within a window (their token rows, about 50 MB, are what a call
+# Passages per model call within a window (their token rows, up to 50 MB, are what a call
 # holds); progress is reported after each.
-CALL_PASSAGES = 256
+CALL_PASSAGES = 128
 
 
 @dataclass(frozen=True)

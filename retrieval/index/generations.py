@@ -20,14 +20,14 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from retrieval.articles import Article, Passage
 from retrieval.errors import NewsbotError
 from retrieval.index import keywords
-from retrieval.index.integrity import file_records, superseded
-from retrieval.index.keywords import KEYWORDS, save_keywords
+from retrieval.index.deltas import PendingVectors, empty
+from retrieval.index.integrity import file_records, superseded, trust
+from retrieval.index.keywords import KEYWORD_DELTA, KEYWORDS
 from retrieval.index.layout import (
     CURRENT,
     FORMAT_VERSION,
@@ -40,10 +40,9 @@ from retrieval.index.layout import (
     generation_names,
     read_manifest,
 )
-from retrieval.index.policy import IndexPolicy
+from retrieval.index.postings import save_keywords
 from retrieval.index.reader import open_live_store
 from retrieval.index.store import Store
-from retrieval.index.vectors import empty_flat, fit, kind_of, list_total, remove
 from retrieval.storage import StoredArticle
 
 
@@ -51,17 +50,13 @@ class Generation:
     """A generation being written (a ``StoreWriter``): its store and vectors, private until
     committed."""
 
-    def __init__(
-        self, directory: Path, store: Store, vectors: faiss.Index, trained_on: int = 0
-    ) -> None:
+    def __init__(self, directory: Path, store: Store, vectors: PendingVectors) -> None:
         self.directory = directory
         self.store = store
         self.vectors = vectors
-        self.trained_on = trained_on  # passages the IVF lists were trained at (0: not IVF)
         self.discard = False  # set when there turned out to be nothing to commit
         self.manifest: Manifest | None = None  # set once committed
-        self.base: Path | None = None  # the generation this one started as a copy of
-        self._removed: list[int] = []
+        self.base: Manifest | None = None  # the manifest of the generation this one copies
 
     def find(self, url: str) -> StoredArticle | None:
         """The article known by this URL in this generation, if any."""
@@ -77,7 +72,7 @@ class Generation:
 
     def remove_article(self, article_id: int) -> None:
         """Remove an article with its passages and their vectors."""
-        self.remove(self.store.remove_article(article_id))
+        self.vectors.remove(self.store.remove_article(article_id))
 
     def add_article(
         self,
@@ -90,24 +85,8 @@ class Generation:
         self.add(self.store.add_article(article, passages, sentence_vectors), vectors)
 
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
-        """Add passage vectors under their store ids."""
-        self._apply_removals()
-        if ids:
-            self.vectors.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
-
-    def remove(self, ids: list[int]) -> None:
-        """Take passage vectors out of the index (applied in one go, before the next add)."""
-        self._removed.extend(ids)
-
-    def finish(self, policy: IndexPolicy) -> None:
-        """Apply what is pending and give the vectors the kind ``policy`` wants at this size."""
-        self._apply_removals()
-        self.vectors, self.trained_on = fit(self.vectors, policy, self.trained_on)
-
-    def _apply_removals(self) -> None:
-        if self._removed:
-            self.vectors = remove(self.vectors, self._removed)
-            self._removed = []
+        """Add passage vectors under their store ids (rows already in the store)."""
+        self.vectors.add(ids, vectors)
 
 
 @contextmanager
@@ -191,8 +170,7 @@ def write_generation(
 def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
            dimension: int) -> Generation:  # fmt: skip
     if base is None:
-        # Empty generations start exact; ``Generation.finish`` converts them if they grow.
-        return Generation(build_dir, Store(build_dir / STORE, durable=False), empty_flat(dimension))
+        return Generation(build_dir, Store(build_dir / STORE, durable=False), empty(dimension))
     source = data_dir / base
     manifest = read_manifest(source)
     spec.check(manifest, data_dir)
@@ -202,28 +180,26 @@ def _start(data_dir: Path, build_dir: Path, base: str | None, spec: IndexSpec,
         live.copy_to(build_dir / STORE)
     finally:
         live.close()
-    vectors = faiss.read_index(str(source / VECTORS))
     store = Store(build_dir / STORE, durable=False)
-    generation = Generation(build_dir, store, vectors, manifest.trained_passages)
-    generation.base = source
+    generation = Generation(build_dir, store, PendingVectors.on_base(source, manifest))
+    generation.base = manifest
     return generation
 
 
 def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: IndexSpec,
             dimension: int) -> Manifest:  # fmt: skip
-    generation.finish(spec.policy)
-    faiss.write_index(generation.vectors, str(build_dir / VECTORS))
+    written = generation.vectors.write(build_dir, spec.policy)
     counts = Store(build_dir / STORE, readonly=True)
     totals = counts.counts()
     counts.close()
-    if totals["passages"] != generation.vectors.ntotal:
+    if totals["passages"] != generation.vectors.total:
         raise NewsbotError(
-            f"internal error: {totals['passages']} passages but {generation.vectors.ntotal} "
+            f"internal error: {totals['passages']} passages but {generation.vectors.total} "
             "vectors; the index was left unchanged"
         )
+    linked = [VECTORS] if written.on_base else []
     if totals["passages"] >= keywords.MIN_PASSAGES:
-        previous = generation.base / KEYWORDS if generation.base else None
-        save_keywords(build_dir / STORE, build_dir / KEYWORDS, previous)
+        linked += _save_keywords(build_dir, generation.vectors.base, written.on_base)
     # Past the highest generation on disk: one orphaned by a crash is never reused.
     number = 1 + max((int(n[4:]) for n in generation_names(data_dir)), default=0)
     manifest = Manifest(
@@ -235,10 +211,10 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         articles=totals["articles"],
         passages=totals["passages"],
-        index_type=kind_of(generation.vectors),
-        ivf_lists=list_total(generation.vectors),
-        trained_passages=generation.trained_on,
-        files=file_records(build_dir),
+        index_type=written.kind,
+        ivf_lists=written.lists,
+        trained_passages=written.trained_on,
+        files=file_records(build_dir, _records(generation.base, linked)),
     )
     (build_dir / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     _fsync_tree(build_dir)
@@ -250,7 +226,26 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
         if current_generation(data_dir) != name:
             shutil.rmtree(data_dir / name, ignore_errors=True)
         raise
+    trust(data_dir / name)  # checksummed just now: the next open need not read it again
     return manifest
+
+
+def _save_keywords(build_dir: Path, base: Path | None, on_base: bool) -> list[str]:
+    """Save the keyword postings: a delta on the base's when the vectors kept their base
+    (returning the base file linked), else whole; either way tokenizing only new passages."""
+    if on_base and base is not None and (base / KEYWORDS).exists():
+        os.link(base / KEYWORDS, build_dir / KEYWORDS)
+        save_keywords(build_dir / STORE, build_dir / KEYWORD_DELTA, base / KEYWORD_DELTA,
+                      base=base / KEYWORDS)  # fmt: skip
+        return [KEYWORDS]
+    previous = (base / KEYWORDS, base / KEYWORD_DELTA) if base is not None else (None, None)
+    save_keywords(build_dir / STORE, build_dir / KEYWORDS, previous[0], previous_delta=previous[1])
+    return []
+
+
+def _records(base: Manifest | None, linked: list[str]) -> dict[str, dict[str, int]]:
+    """The manifest records of the base files linked unchanged, which need no new checksum."""
+    return {name: base.files[name] for name in linked if base is not None and name in base.files}
 
 
 def _replace_current(data_dir: Path, name: str) -> None:

@@ -33,10 +33,14 @@ log = logging.getLogger(__name__)
 _checked: dict[Path, tuple[tuple[str, int, int, int], ...]] = {}
 
 
-def file_records(directory: Path) -> dict[str, dict[str, int]]:
-    """Size and CRC-32 of each file of a generation but its manifest, for the manifest."""
+def file_records(
+    directory: Path, known: dict[str, dict[str, int]] | None = None
+) -> dict[str, dict[str, int]]:
+    """Size and CRC-32 of each file of a generation but its manifest, for the manifest;
+    ``known`` gives the records of files linked unchanged from a generation that checked out."""
+    known = known or {}
     return {
-        path.name: {"bytes": path.stat().st_size, "crc32": _crc32(path)}
+        path.name: known.get(path.name) or {"bytes": path.stat().st_size, "crc32": _crc32(path)}
         for path in sorted(directory.iterdir())
         if path.name != MANIFEST
     }
@@ -62,6 +66,13 @@ def damage(directory: Path) -> str | None:
     if problem is None and fingerprint is not None:
         _checked[directory] = fingerprint
     return problem
+
+
+def trust(directory: Path) -> None:
+    """Take a generation this process has just written and checksummed as checked."""
+    fingerprint = _fingerprint(directory)
+    if fingerprint is not None:
+        _checked[directory] = fingerprint
 
 
 def _fingerprint(directory: Path) -> tuple[tuple[str, int, int, int], ...] | None:

@@ -19,147 +19,30 @@ from pathlib import Path
 
 import numpy as np
 
-# How FTS5 splits and stems passages; the saved postings tokenize query terms and new
-# passages the same way, so the two must not differ.
-FTS_TOKENIZER = "porter unicode61"
+from retrieval.index.postings import FTS_TOKENIZER, positions, read_postings
+
 KEYWORDS = "keywords.npz"
+# Postings of the passages added since the generation's base ``KEYWORDS`` (see ``deltas``).
+KEYWORD_DELTA = "keywords-delta.npz"
 # At 10,000 passages FTS5 already took p99 40 ms (bench_scale.py); at 1,000, under 4 ms.
 # Saving costs a full tokenization once (about 1 s per 10,000 passages), then only the new
 # passages' at each commit.
 MIN_PASSAGES = 5_000
 _K1, _B = 1.2, 0.75
-BLOCK_ROWS = 50_000  # postings read from SQLite at a time
 KNOWN_TERMS = 100_000  # query terms whose stems are remembered
-
-
-def save_keywords(store_path: Path, target: Path, previous: Path | None = None) -> None:
-    """Save the postings of every passage in the store to ``target``: those of a
-    ``previous`` file for the passages it already covers, FTS5's tokenizer's for the rest
-    (so a commit that adds a few articles tokenizes only those)."""
-    db = sqlite3.connect(f"file:{store_path.resolve()}?mode=ro", uri=True)
-    try:
-        dated = dict(db.execute(
-            "SELECT p.id, a.published FROM passages p JOIN articles a ON a.id = p.article_id"
-        ).fetchall())  # fmt: skip
-        ids = np.array(sorted(dated), dtype=np.int64)
-        terms, covered, (term_ids, pids, counts) = _kept_postings(previous, ids)
-        fresh = np.setdiff1d(ids, covered, assume_unique=True).tolist()
-        new_terms, new_term_ids, new_pids, new_counts = _tokenize(db, fresh)
-    finally:
-        db.close()
-    # Terms already known keep their numbers; new ones are numbered after them.
-    vocabulary = {t: i for i, t in enumerate(dict.fromkeys([*terms, *new_terms]))}
-    new_term_ids = np.array([vocabulary[t] for t in new_terms], np.int64)[new_term_ids]
-    added = np.lexsort((new_pids, new_term_ids))  # the fresh postings by term, then passage
-    appended = not len(pids) or not len(new_pids) or new_pids.min() > pids.max()
-    term_ids = np.concatenate([term_ids, new_term_ids[added]])
-    pids = np.concatenate([pids, new_pids[added]])
-    counts = np.concatenate([counts, new_counts[added]])
-    # Kept postings are in order already, and fresh passages have higher ids (ids are never
-    # reused): then a stable sort by term alone, a merge of two sorted runs, puts every
-    # posting in order by term and passage. At 25,000 passages that saved 0.3 s a commit.
-    order = np.argsort(term_ids, kind="stable") if appended else np.lexsort((pids, term_ids))
-    with open(target, "wb") as handle:
-        np.savez(
-            handle,
-            terms=np.array(list(vocabulary), dtype=object),
-            starts=np.searchsorted(term_ids[order], np.arange(len(vocabulary) + 1)),
-            rows=_positions(ids)[pids[order]],
-            counts=counts[order],
-            ids=ids,
-            days=_ordinals([dated[i] for i in ids.tolist()]),
-        )
-
-
-def _positions(ids: np.ndarray) -> np.ndarray:
-    """A table from passage id to its row in the sorted ``ids`` (a lookup, not a search)."""
-    table = np.zeros(int(ids.max(initial=0)) + 1, dtype=np.int32)
-    table[ids] = np.arange(len(ids), dtype=np.int32)
-    return table
-
-
-def _ordinals(days: list[str]) -> np.ndarray:
-    """ISO dates as ``date.toordinal`` numbers, converted by numpy in one call."""
-    epoch = date(1970, 1, 1).toordinal()
-    return (np.array(days, dtype="datetime64[D]").astype(np.int64) + epoch).astype(np.int32)
-
-
-def _kept_postings(
-    previous: Path | None, ids: np.ndarray
-) -> tuple[list[str], np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The previous file's terms, the passages it covered, and its postings (term number,
-    passage, count) of the passages still in ``ids``, in its order (by term, then passage)."""
-    if previous is None or not previous.exists():
-        empty = np.zeros(0, np.int64)
-        return [], empty, (empty, empty, np.zeros(0, np.int32))
-    data = np.load(previous, allow_pickle=True)
-    covered = data["ids"]
-    term_ids = np.repeat(np.arange(len(data["starts"]) - 1), np.diff(data["starts"]))
-    pids, counts = covered[data["rows"]], data["counts"]
-    removed = np.setdiff1d(covered, ids, assume_unique=True)
-    if len(removed):
-        keep = ~np.isin(pids, removed)
-        term_ids, pids, counts = term_ids[keep], pids[keep], counts[keep]
-    return [str(t) for t in data["terms"]], covered, (term_ids, pids, counts)
-
-
-Postings = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
-
-
-def _tokenize(db: sqlite3.Connection, ids: list[int]) -> Postings:
-    """The postings of these passages by the store's own tokenizer: the distinct terms, and
-    per posting its term's number among them, its passage and its count."""
-    if not ids:
-        return _postings(None)
-    scratch = sqlite3.connect(":memory:")
-    try:
-        scratch.executescript(
-            f"CREATE VIRTUAL TABLE bodies USING fts5(body, tokenize='{FTS_TOKENIZER}');"
-            "CREATE VIRTUAL TABLE tokens USING fts5vocab(bodies, 'instance');"
-        )
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = db.execute(
-                f"SELECT rowid, body FROM passages_fts WHERE rowid IN ({marks})", chunk
-            ).fetchall()
-            scratch.executemany("INSERT INTO bodies (rowid, body) VALUES (?, ?)", rows)
-        return _postings(scratch.execute(
-            "SELECT term, doc, COUNT(*) FROM tokens GROUP BY term, doc"
-        ))  # fmt: skip
-    finally:
-        scratch.close()
-
-
-def _postings(rows: sqlite3.Cursor | None) -> Postings:
-    """(term, passage, count) rows read a block at a time into arrays, each term kept once:
-    as Python tuples, the 2 million postings of 34,000 passages took about 600 MB."""
-    terms: dict[str, int] = {}
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    while rows is not None and (block := rows.fetchmany(BLOCK_ROWS)):
-        numbers = [terms.setdefault(row[0], len(terms)) for row in block]
-        parts.append((
-            np.array(numbers, dtype=np.int64),
-            np.fromiter((row[1] for row in block), dtype=np.int64, count=len(block)),
-            np.fromiter((row[2] for row in block), dtype=np.int32, count=len(block)),
-        ))  # fmt: skip
-    if not parts:
-        return [], np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
-    term_ids, pids, counts = (np.concatenate(column) for column in zip(*parts, strict=True))
-    return list(terms), term_ids, pids, counts
 
 
 class KeywordIndex:
     """BM25 scores of a generation's passages for a question's terms."""
 
-    def __init__(self, path: Path) -> None:
-        data = np.load(path, allow_pickle=True)
-        self._terms = {str(t): i for i, t in enumerate(data["terms"])}
-        self._starts = data["starts"]
-        self._ids = data["ids"]
-        self._days = data["days"]
-        self._rows = data["rows"]
-        counts = data["counts"].astype(np.float32)
+    def __init__(self, path: Path, delta: Path | None = None) -> None:
+        data = read_postings(path, delta)
+        self._terms = {t: i for i, t in enumerate(data.terms)}
+        self._starts = np.searchsorted(data.term_ids, np.arange(len(data.terms) + 1))
+        self._ids = data.ids
+        self._days = data.days
+        self._rows = positions(data.ids)[data.pids]
+        counts = data.counts.astype(np.float32)
         lengths = np.bincount(self._rows, weights=counts, minlength=len(self._ids))
         total = len(self._ids)
         average = float(lengths.mean()) if total else 1.0

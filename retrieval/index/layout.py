@@ -3,12 +3,15 @@
 Layout of a data directory::
 
     CURRENT              name of the live generation, replaced atomically
-    gen-000003/          one complete generation: manifest.json, vectors.faiss, store.sqlite
+    gen-000003/          one complete generation: manifest.json, vectors.faiss, store.sqlite,
+                         keywords.npz (large ones), and the deltas on a shared base
+                         (vectors-delta.npz, keywords-delta.npz: see ``deltas``)
     .build-…/            a generation being written (removed if a crash left it behind)
     .lock                the writers' lock
 
 Generations are never changed once written (see ``retrieval.index.generations``), so a reader
-never sees a half-written index.
+never sees a half-written index; files a generation shares with the one before are hard
+links to files neither ever changes.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from retrieval.index.policy import DEFAULT_POLICY, IndexPolicy
 
 # 4: every generation has sentence vectors and names its index type; older ones are rebuilt.
 # 5: the manifest records each file's size and CRC-32 (see ``integrity``).
-FORMAT_VERSION = 5
+# 6: a generation may be a base shared with the one before plus deltas (see ``deltas``).
+FORMAT_VERSION = 6
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"

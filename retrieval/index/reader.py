@@ -15,8 +15,9 @@ import numpy as np
 
 from retrieval.articles import ArticleSummary
 from retrieval.errors import IndexMismatchError, IndexMissingError
+from retrieval.index.deltas import VECTOR_DELTA, with_delta
 from retrieval.index.integrity import find_live
-from retrieval.index.keywords import KEYWORDS, KeywordIndex
+from retrieval.index.keywords import KEYWORD_DELTA, KEYWORDS, KeywordIndex
 from retrieval.index.layout import (
     STORE,
     VECTORS,
@@ -46,13 +47,23 @@ class IndexReader:
         self.store = Store(directory / STORE, readonly=True)
         self._frequencies: dict[str, int] = {}  # a generation never changes: counts keep
         self._passages: dict[int, StoredPassage] = {}
-        saved = directory / KEYWORDS
-        self.keywords = KeywordIndex(saved) if saved.exists() else None
+
+    @cached_property
+    def keywords(self) -> KeywordIndex | None:
+        """The saved postings with any delta merged in, read on first use (a writer's
+        look-ups need none); None for a small generation, which asks FTS5."""
+        saved, delta = self.directory / KEYWORDS, self.directory / KEYWORD_DELTA
+        if not saved.exists():
+            return None
+        return KeywordIndex(saved, delta if delta.exists() else None)
 
     @cached_property
     def vectors(self) -> faiss.Index:
-        """The FAISS index, read on first use (looking up articles needs none of it)."""
+        """The FAISS index with any delta merged in, read on first use (looking up articles
+        needs none of it)."""
         vectors = faiss.read_index(str(self.directory / VECTORS))
+        if (self.directory / VECTOR_DELTA).exists():
+            vectors = with_delta(vectors, self.directory / VECTOR_DELTA)
         configure(vectors, self._policy)
         return vectors
 
