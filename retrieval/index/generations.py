@@ -197,9 +197,9 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
             f"internal error: {totals['passages']} passages but {generation.vectors.total} "
             "vectors; the index was left unchanged"
         )
-    linked = [VECTORS] if written.on_base else []
+    copied = [VECTORS] if written.on_base else []
     if totals["passages"] >= keywords.MIN_PASSAGES:
-        linked += _save_keywords(build_dir, generation.vectors.base, written.on_base)
+        copied += _save_keywords(build_dir, generation.vectors.base, written.on_base)
     # Past the highest generation on disk: one orphaned by a crash is never reused.
     number = 1 + max((int(n[4:]) for n in generation_names(data_dir)), default=0)
     manifest = Manifest(
@@ -214,7 +214,7 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
         index_type=written.kind,
         ivf_lists=written.lists,
         trained_passages=written.trained_on,
-        files=file_records(build_dir, _records(generation.base, linked)),
+        files=file_records(build_dir, _records(generation.base, copied)),
     )
     (build_dir / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     _fsync_tree(build_dir)
@@ -232,9 +232,9 @@ def _commit(data_dir: Path, build_dir: Path, generation: Generation, spec: Index
 
 def _save_keywords(build_dir: Path, base: Path | None, on_base: bool) -> list[str]:
     """Save the keyword postings: a delta on the base's when the vectors kept their base
-    (returning the base file linked), else whole; either way tokenizing only new passages."""
+    (returning the base file copied), else whole; either way tokenizing only new passages."""
     if on_base and base is not None and (base / KEYWORDS).exists():
-        os.link(base / KEYWORDS, build_dir / KEYWORDS)
+        shutil.copyfile(base / KEYWORDS, build_dir / KEYWORDS)
         save_keywords(build_dir / STORE, build_dir / KEYWORD_DELTA, base / KEYWORD_DELTA,
                       base=base / KEYWORDS)  # fmt: skip
         return [KEYWORDS]
@@ -243,9 +243,9 @@ def _save_keywords(build_dir: Path, base: Path | None, on_base: bool) -> list[st
     return []
 
 
-def _records(base: Manifest | None, linked: list[str]) -> dict[str, dict[str, int]]:
-    """The manifest records of the base files linked unchanged, which need no new checksum."""
-    return {name: base.files[name] for name in linked if base is not None and name in base.files}
+def _records(base: Manifest | None, copied: list[str]) -> dict[str, dict[str, int]]:
+    """The manifest records of the base files copied unchanged, which need no new checksum."""
+    return {name: base.files[name] for name in copied if base is not None and name in base.files}
 
 
 def _replace_current(data_dir: Path, name: str) -> None:
