@@ -64,7 +64,7 @@ from retrieval.evaluation import (  # noqa: E402
 from retrieval.index import EmbeddedStorage, IndexSpec, build_index  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-RGB = ROOT.parent.parent / "shared" / "eval" / "rgb_en_fact.json"
+RGB = ROOT.parent / "shared" / "eval" / "rgb_en_fact.json"  # ../shared/eval beside the project
 SIGNALS = (
     "top_similarity", "cited_similarity", "sentence_similarity", "margin", "soft_coverage",
     "coverage", "sentence_coverage", "name_coverage", "numbers_found", "rarest_missing",
