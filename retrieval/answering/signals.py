@@ -163,7 +163,7 @@ def compute(evidence: Evidence) -> Signals:
         else passage_cover
     )
     numbers = [t for t in terms if any(c.isdigit() for c in t)]
-    numbers_found = all(content_words(t) <= content_words(text) for t in numbers)
+    numbers_found = not missing_terms(numbers, text)
     rarest_missing = max(
         (idf(evidence.frequencies.get(t.lower(), 0), evidence.passages) for t in missing),
         default=0.0,
