@@ -259,8 +259,8 @@ def ask_command(
             status = 1
             _report(stdout, args.json, text, problem)
             continue
-        shown = answer_and_render(answerer, text, stdout, top_k=args.top_k, as_of=as_of,
-                                  as_json=args.json)  # fmt: skip
+        shown, _ = answer_and_render(answerer, text, stdout, top_k=args.top_k, as_of=as_of,
+                                     as_json=args.json)  # fmt: skip
         stdout.write(shown + ("\n" if args.json else "\n\n"))
         stdout.flush()
     return status
