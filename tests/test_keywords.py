@@ -115,3 +115,14 @@ def test_a_missing_previous_file_means_a_full_save(writer: Writer, tmp_path: Pat
     save_keywords(live / "store.sqlite", tmp_path / "a.npz", tmp_path / "absent.npz")
     index = KeywordIndex(tmp_path / "a.npz")
     assert index.search(["dam"], 5, date(2030, 1, 1), lambda phrase: [])
+
+
+def test_counts_from_the_postings_are_fts5s(writer: Writer) -> None:
+    update_index(writer, _articles(80, seed=6))
+    reader = open_index(writer.data_dir, IndexSpec("test/hashing", ChunkSettings()))
+    terms = ["dam", "floods", "north-korea", "putin's", "nothing", "visiting"]
+    reader.keyword_search(["dam"], 5, date(2030, 1, 1))  # loads the postings
+    assert reader.keywords is not None and reader.keywords.frequency("north-korea") is None
+    assert reader.document_frequencies(terms) == reader.store.document_frequencies(terms)
+    assert reader.keywords.frequency("dam") == reader.store.document_frequencies(["dam"])["dam"] > 0
+    reader.close()

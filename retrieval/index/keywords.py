@@ -95,6 +95,14 @@ class KeywordIndex:
         ranked = candidates[np.argsort(-scores[candidates], kind="stable")]
         return [(int(self._ids[r]), float(scores[r])) for r in ranked]
 
+    def frequency(self, term: str) -> int | None:
+        """How many passages hold ``term`` (FTS5's count of it); None for a phrase."""
+        stems = self._tokenizer.stems(term)
+        if stems is None:
+            return None
+        t = self._terms.get(stems[0]) if stems else None
+        return 0 if t is None else int(self._starts[t + 1] - self._starts[t])
+
     def _rows_of(self, ids: np.ndarray) -> np.ndarray:
         """The rows of these passage ids (FTS5 and the postings hold the same passages)."""
         inside = ids[ids < len(self._positions)]

@@ -149,8 +149,15 @@ class IndexReader:
         return (vectors @ query.astype(np.float32)).tolist()
 
     def document_frequencies(self, terms: list[str]) -> dict[str, int]:
-        """How many passages hold each term (see ``Store.document_frequencies``)."""
+        """How many passages hold each term (see ``Store.document_frequencies``): counted
+        from the saved postings once a search has loaded them (FTS5 counting each new term
+        took 0.3 ms a question at 34,000 passages), else, and for phrases, by FTS5."""
         new = [t for t in terms if t not in self._frequencies]
+        postings = self.__dict__.get("keywords")  # loaded: see ``keywords``
+        if new and postings is not None:
+            counted = {t: postings.frequency(t) for t in new}
+            self._frequencies.update({t: c for t, c in counted.items() if c is not None})
+            new = [t for t in new if counted[t] is None]
         if new:
             self._frequencies.update(self.store.document_frequencies(new))
         return {t: self._frequencies[t] for t in terms}
