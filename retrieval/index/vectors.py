@@ -27,7 +27,7 @@ KMEANS_ITERATIONS = 10
 # (``HalfScan``): below it, a flat search takes under 1 ms.
 HALF_SCAN_MIN_PASSAGES = 20_000
 HALF_SCAN_FACTOR = 4  # candidates per result wanted, scored exactly
-HALF_SCAN_ERROR = 1e-3  # above the float16 error of a unit-vector score, 2^-11
+HALF_SCAN_ERROR = 1e-3  # twice float16's relative rounding, 2^-11, with float32's on top
 
 
 def empty_flat(dimension: int) -> faiss.Index:
@@ -135,8 +135,8 @@ class HalfScan:
     (2.0-2.3 ms a question at 34,000 passages). This scans float16 copies instead (half
     the bytes) for ``HALF_SCAN_FACTOR`` times as many candidates, then scores those with
     the flat index's own float32 kernel, so the scores are the flat search's to the bit.
-    For unit vectors a float16 score is within 2^-11 of the exact one; when the k-th exact
-    score does not clear the last candidate's float16 score by ``HALF_SCAN_ERROR``, a
+    A float16 score is within 2^-11 |q| |x| of the exact one; when the k-th exact score
+    does not clear the last candidate's float16 score by ``HALF_SCAN_ERROR`` |q| max |x|, a
     passage outside the candidates could still belong, and that query is searched flat.
     """
 
@@ -150,6 +150,7 @@ class HalfScan:
         )
         self._half.train(vectors)  # nothing to learn for float16, but faiss asks
         self._half.add(vectors)
+        self._longest = float(np.linalg.norm(vectors, axis=1).max(initial=0.0))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and ids of the ``k`` best per query, best first (``faiss.Index.search``)."""
@@ -164,7 +165,8 @@ class HalfScan:
         order = np.argsort(-exact, axis=1, kind="stable")[:, :k]
         scores = np.take_along_axis(exact, order, axis=1)
         ids = self._ids[np.take_along_axis(rows, order, axis=1)]
-        unsure = np.flatnonzero(scores[:, -1] <= rough[:, -1] + HALF_SCAN_ERROR)
+        margin = HALF_SCAN_ERROR * self._longest * np.linalg.norm(queries, axis=1)
+        unsure = np.flatnonzero(scores[:, -1] <= rough[:, -1] + margin)
         if wide < self._index.ntotal and len(unsure):
             scores[unsure], ids[unsure] = self._index.search(queries[unsure], k)
         return scores, ids
