@@ -6,14 +6,16 @@ best: at 100,000 passages that was 15-20 ms of a 26 ms answer. A generation of a
 FTS5's own tokenizer through its vocabulary table) beside the store, and the reader scores
 a question's terms with them: the same BM25 as FTS5's ``bm25()`` (k1 1.2, b 0.75, FTS5's idf),
 so rankings do not change, in a few milliseconds (3 against 23 ms at 100,000 passages).
-Smaller stores keep asking FTS5.
+A term FTS5 reads as a phrase ("2-point": two tokens in a row) needs word positions, which
+the postings lack: FTS5 scores that phrase alone. BM25 is a sum over the query's phrases, so
+the parts add up to the whole query's score. Smaller stores keep asking FTS5.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +32,8 @@ KEYWORD_DELTA = "keywords-delta.npz"
 MIN_PASSAGES = 5_000
 _K1, _B = 1.2, 0.75
 KNOWN_TERMS = 100_000  # query terms whose stems are remembered
+# Every passage holding a phrase, with FTS5's BM25 score of that phrase alone.
+PhraseScores = Callable[[str], Sequence[tuple[int, float]]]
 
 
 class KeywordIndex:
@@ -41,7 +45,8 @@ class KeywordIndex:
         self._starts = np.searchsorted(data.term_ids, np.arange(len(data.terms) + 1))
         self._ids = data.ids
         self._days = data.days
-        self._rows = positions(data.ids)[data.pids]
+        self._positions = positions(data.ids)
+        self._rows = self._positions[data.pids]
         counts = data.counts.astype(np.float32)
         lengths = np.bincount(self._rows, weights=counts, minlength=len(self._ids))
         total = len(self._ids)
@@ -54,32 +59,56 @@ class KeywordIndex:
         self._tokenizer = _Tokenizer()
 
     def search(
-        self, terms: list[str], k: int, published_by: date
-    ) -> list[tuple[int, float]] | None:
+        self, terms: list[str], k: int, published_by: date, phrase_scores: PhraseScores
+    ) -> list[tuple[int, float]]:
         """The ``k`` best passage ids with FTS5's BM25 score (higher is better), among
-        passages published on or before ``published_by``; None when a term is a phrase to
-        FTS5 ("north-korea": two tokens in a row), which only FTS5 can match."""
-        stems = self._tokenizer.stems(terms)
-        if stems is None:
-            return None
-        found = [self._terms[s] for s in stems if s in self._terms]
-        if not found or k <= 0:
+        passages published on or before ``published_by``. A term that is a phrase to FTS5
+        is scored by ``phrase_scores`` (FTS5 itself, on that phrase alone): the whole query
+        in FTS5 scored every passage holding any word, 15-32 ms at 100,000 passages, and
+        was most of the slowest answers there (bench_scale.py)."""
+        rows, weights = [], []
+        for term in terms:
+            stems = self._tokenizer.stems(term)
+            if stems is None:
+                scored = phrase_scores(term)
+                ids = np.array([i for i, _ in scored], dtype=np.int64)
+                rows.append(self._rows_of(ids))
+                weights.append(np.array([s for _, s in scored], dtype=np.float64))
+            for stem in stems or ():
+                t = self._terms.get(stem)
+                if t is not None:
+                    rows.append(self._rows[self._starts[t] : self._starts[t + 1]])
+                    part = self._weights[self._starts[t] : self._starts[t + 1]]
+                    weights.append(part * self._idf[t])
+        if not rows or k <= 0:
             return []
-        rows = np.concatenate([self._rows[self._starts[t] : self._starts[t + 1]] for t in found])
-        weights = np.concatenate(
-            [self._weights[self._starts[t] : self._starts[t + 1]] * self._idf[t] for t in found]
-        )
-        scores = np.bincount(rows, weights=weights, minlength=len(self._ids))
+        scores = np.bincount(np.concatenate(rows), weights=np.concatenate(weights),
+                             minlength=len(self._ids))  # fmt: skip
         # Every posting weighs more than 0, so the passages holding a term are those that
         # score: found in one pass over the scores (np.unique of the rows sorted them: 0.7
-        # ms a question at 34,000 passages).
-        candidates = np.flatnonzero(scores)
+        # ms a question at 34,000 passages), through a boolean array (numpy finds the
+        # nonzero floats of 100,000 one by one: 0.34 against 0.06 ms).
+        candidates = np.flatnonzero(scores > 0)
         candidates = candidates[self._days[candidates] <= published_by.toordinal()]
         if len(candidates) > k:
             best = np.argpartition(-scores[candidates], k - 1)[:k]
             candidates = candidates[best]
         ranked = candidates[np.argsort(-scores[candidates], kind="stable")]
         return [(int(self._ids[r]), float(scores[r])) for r in ranked]
+
+    def frequency(self, term: str) -> int | None:
+        """How many passages hold ``term`` (FTS5's count of it); None for a phrase."""
+        stems = self._tokenizer.stems(term)
+        if stems is None:
+            return None
+        t = self._terms.get(stems[0]) if stems else None
+        return 0 if t is None else int(self._starts[t + 1] - self._starts[t])
+
+    def _rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of these passage ids (FTS5 and the postings hold the same passages)."""
+        inside = ids[ids < len(self._positions)]
+        rows = self._positions[inside]
+        return rows[self._ids[rows] == inside]
 
 
 class _Tokenizer:
@@ -97,18 +126,16 @@ class _Tokenizer:
         # 0.5 ms a question. Bounded: a bot hears ever new words.
         self._known: dict[str, list[tuple[str, int]]] = {}
 
-    def stems(self, terms: list[str]) -> list[str] | None:
-        """The stem of each term, in order (two terms may share one, and FTS5 then counts
-        it twice); None if a term makes more than one token."""
-        stems: list[str] = []
-        for term in terms:
-            tokens = self._known.get(term)
-            if tokens is None:
-                tokens = self._tokens(term)
-            if len(tokens) > 1 or any(count > 1 for _, count in tokens):
-                return None
-            stems.extend(token for token, _ in tokens)
-        return stems
+    def stems(self, term: str) -> list[str] | None:
+        """The stems of one term: one, or none for a term with no word (two terms may share
+        one, and FTS5 then counts it twice); None if FTS5 reads it as a phrase (more than one
+        token)."""
+        tokens = self._known.get(term)
+        if tokens is None:
+            tokens = self._tokens(term)
+        if len(tokens) > 1 or any(count > 1 for _, count in tokens):
+            return None
+        return [token for token, _ in tokens]
 
     def _tokens(self, term: str) -> list[tuple[str, int]]:
         """FTS5's tokens of one term with their counts, remembered."""
