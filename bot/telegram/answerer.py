@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -80,8 +81,12 @@ class OffLoopAnswerer:
         await asyncio.sleep(self._wait)
         while self._pending:
             await self._slots.acquire()
-            batch = self._pending[: self._max_batch]
-            del self._pending[: self._max_batch]
+            # Batches of even size: 50 waiting go as 13, 13, 12, 12 rather than 16, 16, 16
+            # and a last 2 that waits a whole round for its slot.
+            batches = math.ceil(len(self._pending) / self._max_batch)
+            size = math.ceil(len(self._pending) / batches)
+            batch = self._pending[:size]
+            del self._pending[:size]
             task = asyncio.create_task(self._run(batch))
             self._running.add(task)
             task.add_done_callback(self._running.discard)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,6 +47,10 @@ class Answerer:
         self.reranker = reranker
         self.verifier = Verifier(load_combiner(), self.settings.min_confidence)
         self.words = word_vectors(embedder.name)  # its table loads on the first answer
+        # One model call at a time: a call already uses every core, so two batches encoding
+        # at once only slow each other, while one batch's search and composing (Python,
+        # under the GIL) runs beside the next one's encode.
+        self._encoding = threading.Lock()
 
     def reader(self) -> StoreReader:
         """The live index (the storage reopens it when a write has landed)."""
@@ -85,7 +91,8 @@ class Answerer:
         if not distinct:
             return []
         contexts = [q.context for q in distinct if q.context]
-        vectors = self.embedder.encode([q.text for q in distinct] + contexts)
+        with self._encoding:
+            vectors = self.embedder.encode([q.text for q in distinct] + contexts)
         queries = vectors[: len(distinct)].copy()
         context_row = len(distinct)
         for row, question in enumerate(distinct):
@@ -195,7 +202,7 @@ class Answerer:
         candidates = [
             Candidate(sentence, rank, position, hit.similarity, hit.boost)
             for rank, hit in enumerate(evidence)
-            for position, sentence in enumerate(split_sentences(hit.passage.text))
+            for position, sentence in enumerate(_sentences(hit.passage.text))
         ]
         sentence_vectors = self._sentence_vectors(evidence, candidates, stored)
         extra = content_words(context) if context else None
@@ -261,3 +268,8 @@ class Answerer:
                 )
             parts.append(vectors)
         return np.vstack(parts) if parts else np.zeros((0, self.embedder.dimension), np.float32)
+
+
+@lru_cache(maxsize=4096)  # the passages of one story are evidence question after question
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(split_sentences(text))
