@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import math
 import os
 import time
 from collections.abc import Sequence
@@ -81,12 +80,8 @@ class OffLoopAnswerer:
         await asyncio.sleep(self._wait)
         while self._pending:
             await self._slots.acquire()
-            # Batches of even size: 50 waiting go as 13, 13, 12, 12 rather than 16, 16, 16
-            # and a last 2 that waits a whole round for its slot.
-            batches = math.ceil(len(self._pending) / self._max_batch)
-            size = math.ceil(len(self._pending) / batches)
-            batch = self._pending[:size]
-            del self._pending[:size]
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
             task = asyncio.create_task(self._run(batch))
             self._running.add(task)
             task.add_done_callback(self._running.discard)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -47,10 +46,6 @@ class Answerer:
         self.reranker = reranker
         self.verifier = Verifier(load_combiner(), self.settings.min_confidence)
         self.words = word_vectors(embedder.name)  # its table loads on the first answer
-        # One model call at a time: a call already uses every core, so two batches encoding
-        # at once only slow each other, while one batch's search and composing (Python,
-        # under the GIL) runs beside the next one's encode.
-        self._encoding = threading.Lock()
 
     def reader(self) -> StoreReader:
         """The live index (the storage reopens it when a write has landed)."""
@@ -91,8 +86,7 @@ class Answerer:
         if not distinct:
             return []
         contexts = [q.context for q in distinct if q.context]
-        with self._encoding:
-            vectors = self.embedder.encode([q.text for q in distinct] + contexts)
+        vectors = self.embedder.encode([q.text for q in distinct] + contexts)
         queries = vectors[: len(distinct)].copy()
         context_row = len(distinct)
         for row, question in enumerate(distinct):
