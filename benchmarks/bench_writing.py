@@ -2,11 +2,14 @@
 
     python benchmarks/bench_writing.py [--repeats N]
 
-Acceptance: the scripted replies of tests/test_writing.py (over the seed index) and the
+Acceptance: the scripted replies of tests/test_writing.py (over the seed index), the
 written sentences of benchmarks/writing_cases.py (over the seed article and the news
-fixtures), each checked by the hard rules (links, numbers, dates, names) with the old
-word-coverage check, with the answer verifier (retrieval.answering.WrittenVerifier), and
-with both, in one run: the share of supported and of unsupported sentences each accepts.
+fixtures; the set the checks were built on) and those of benchmarks/writing_cases_test.py
+(over ten quiz-test articles; report only), each checked by the hard rules (links, numbers,
+dates, names) with the word-coverage check, with the answer verifier
+(retrieval.answering.WrittenVerifier), with one place stating the sentence
+(retrieval.writing.checking.stated_support) and with the combinations the writer used before
+and uses now, in one run: the share of supported and of unsupported sentences each accepts.
 
 Latency: seed questions asked one at a time of a warm answerer over the seed index (the
 baseline: the extractive answer), then the same answer written by a fake OpenAI-compatible
@@ -31,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.writing_cases import CASES, fixture_articles  # noqa: E402
+from benchmarks.writing_cases_test import CASES as QUIZ_CASES  # noqa: E402
+from benchmarks.writing_cases_test import quiz_articles  # noqa: E402
 from retrieval.answer import Answer  # noqa: E402
 from retrieval.answering import Answerer, AnswerSettings, WrittenVerifier  # noqa: E402
 from retrieval.chunking import ChunkSettings  # noqa: E402
@@ -43,6 +48,7 @@ from retrieval.writing.checking import (  # noqa: E402
     SupportCheck,
     check_sentence,
     split_reply,
+    stated_support,
     word_support,
 )
 from retrieval.writing.prompt import Source, build_messages, gather_sources  # noqa: E402
@@ -110,8 +116,12 @@ def checks(
         "hard rules + word coverage (old)": word_support,
         "hard rules + verifier, sentence alone": verified(judge, extractive),
         "hard rules + verifier, in the answer": verified(judge, extractive, None, shown),
-        "hard rules + word coverage + verifier in the answer (new)": written_support(
-            judge, extractive, None, shown
+        "hard rules + word coverage + verifier in the answer (before)": lambda s, c: (
+            word_support(s, c) and verified(judge, extractive, None, shown)(s, c)
+        ),
+        "hard rules + stated in one place": stated_support,
+        "hard rules + stated in one place + verifier in the answer (new, the writer's)": (
+            written_support(judge, extractive, None, shown)
         ),
     }
 
@@ -146,18 +156,21 @@ def acceptance(embedder: Embedder) -> None:
     for sentence, supported in SCRIPTED:
         tally("scripted replies (seed index)", extractive, sentence, supported, SCRIPTED[0][0])
     news = answerer_over(embedder, [*load_articles([ROOT / "seeds"]), *fixture_articles()])
-    judge = WrittenVerifier(news)
-    for case in CASES:
-        extractive = news.answer(case.question, as_of=case.as_of)
-        numbers = {s.article.url: s.n for s in gather_sources(extractive)}
-        first = next(c for c in CASES if c.question == case.question and c.quote)
-        # A source the prompt does not hold gets a number it lacks.
-        marked = {c.sentence: f"{c.sentence} [{numbers.get(c.url, 99)}]" for c in (case, first)}
-        cited = [s for s in gather_sources(extractive) if s.article.url == case.url]
-        seen = " ".join(" ".join(source.text.split()) for source in cited)
-        supported = case.quote is not None and case.quote in seen
-        tally("written sentences (news fixtures)", extractive, marked[case.sentence], supported,
-              marked[first.sentence])  # fmt: skip
+    quiz = answerer_over(embedder, quiz_articles())
+    sets = [("written sentences (news fixtures)", news, CASES),
+            ("written sentences (quiz test, report only)", quiz, QUIZ_CASES)]  # fmt: skip
+    for group, index, cases in sets:
+        judge = WrittenVerifier(index)
+        for case in cases:
+            extractive = index.answer(case.question, as_of=case.as_of)
+            numbers = {s.article.url: s.n for s in gather_sources(extractive)}
+            first = next(c for c in cases if c.question == case.question and c.quote)
+            # A source the prompt does not hold gets a number it lacks.
+            marked = {c.sentence: f"{c.sentence} [{numbers.get(c.url, 99)}]" for c in (case, first)}
+            cited = [s for s in gather_sources(extractive) if s.article.url == case.url]
+            seen = " ".join(" ".join(source.text.split()) for source in cited)
+            supported = case.quote is not None and case.quote in seen
+            tally(group, extractive, marked[case.sentence], supported, marked[first.sentence])
     print(f"threshold {judge.threshold:g} (NEWSBOT_MIN_CONFIDENCE, calibrated default)")
     print()
     print("| sentences | check | supported accepted | unsupported accepted |")

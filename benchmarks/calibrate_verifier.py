@@ -43,6 +43,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from corpus import SHARED_EVAL  # noqa: E402  (benchmarks/ is the script's folder)
+
 from bot.app import make_embedder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from retrieval.answering import Answerer, AnswerSettings  # noqa: E402
@@ -64,7 +66,7 @@ from retrieval.evaluation import (  # noqa: E402
 from retrieval.index import EmbeddedStorage, IndexSpec, build_index  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-RGB = ROOT.parent / "shared" / "eval" / "rgb_en_fact.json"  # ../shared/eval beside the project
+RGB = SHARED_EVAL / "rgb_en_fact.json"  # ../shared/eval beside the project
 SIGNALS = (
     "top_similarity", "cited_similarity", "sentence_similarity", "margin", "soft_coverage",
     "coverage", "sentence_coverage", "name_coverage", "numbers_found", "rarest_missing",

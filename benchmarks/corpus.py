@@ -19,7 +19,15 @@ from retrieval.evaluation import EvalSet, load_eval_set
 from retrieval.evaluation import passage_id as passage_id  # the benchmarks read ids back
 from retrieval.sentences import split_sentences
 
-SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+def _shared_eval() -> Path:
+    """``shared/eval`` beside the checkout, or beside a folder above it (a git worktree)."""
+    checkout = Path(__file__).resolve().parents[1]
+    found = (p / "shared" / "eval" for p in checkout.parents)
+    return next((p for p in found if p.is_dir()), checkout.parent / "shared" / "eval")
+
+
+SHARED_EVAL = _shared_eval()
 DEFAULT_SETS = (SHARED_EVAL / "xquad_en.json", SHARED_EVAL / "rgb_en_fact.json")
 EVAL_HOST = "https://eval.invalid"
 EVAL_DATE = date(2024, 1, 1)

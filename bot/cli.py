@@ -248,10 +248,10 @@ def ask_command(
     for line in lines:
         if question == "-" and not line.strip():
             continue
-        text, as_of = line, args.as_of
+        text, as_of, context = line, args.as_of, None
         try:
             if question == "-" and line.lstrip().startswith("{"):
-                text, as_of = _question_object(line, args.as_of, parse_iso_day)
+                text, as_of, context = _question_object(line, args.as_of, parse_iso_day)
             problem = question_problem(text, languages)
         except (ValueError, RecursionError) as exc:  # InvalidDateError is a ValueError
             problem = str(exc) if isinstance(exc, ValueError) else "the JSON is nested too deeply"
@@ -259,22 +259,29 @@ def ask_command(
             status = 1
             _report(stdout, args.json, text, problem)
             continue
-        shown = answer_and_render(answerer, text, stdout, top_k=args.top_k, as_of=as_of,
-                                  as_json=args.json)  # fmt: skip
+        shown, _ = answer_and_render(answerer, text, stdout, top_k=args.top_k, as_of=as_of,
+                                     context=context, as_json=args.json)  # fmt: skip
         stdout.write(shown + ("\n" if args.json else "\n\n"))
         stdout.flush()
     return status
 
 
-def _question_object(line: str, default: date | None, parse: object) -> tuple[str, date | None]:
-    """A stdin line {"question": ..., "as_of": "YYYY-MM-DD"}."""
+def _question_object(
+    line: str, default: date | None, parse: object
+) -> tuple[str, date | None, str | None]:
+    """A stdin line {"question": ..., "as_of": "YYYY-MM-DD", "context": "..."}."""
+    from bot.followups import CONTEXT_CHARS
+
     record = json.loads(line)
     if not isinstance(record, dict) or not isinstance(record.get("question"), str):
         raise ValueError('a JSON line needs a "question" string')
-    as_of = record.get("as_of")
+    as_of, context = record.get("as_of"), record.get("context")
     if as_of is not None and not isinstance(as_of, str):
         raise ValueError('"as_of" must be a date string, "YYYY-MM-DD"')
-    return record["question"], parse(as_of) if as_of else default  # type: ignore[operator]
+    if context is not None and not isinstance(context, str):
+        raise ValueError('"context" must be a string: the earlier question and answer')
+    day = parse(as_of) if as_of else default  # type: ignore[operator]
+    return record["question"], day, context[-CONTEXT_CHARS:] if context else None  # the latest
 
 
 def _report(stdout: TextIO, as_json: bool, question: str, problem: str) -> None:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from bot.followups import thread_text
 from bot.formatting import render_sources
 from bot.streaming import answer_and_render
 from retrieval.answer import Answer
@@ -22,6 +23,8 @@ PROMPT = "newsbot> "
 
 HELP = """Ask a question about the indexed news, for example:
   When is Putin visiting Pyongyang?
+Start a line with + to follow up on the last answer (as a reply does in Telegram):
+  + Where does he go after that?
 Commands:
   :help      this help
   :sources   the indexed articles, newest first
@@ -33,9 +36,14 @@ class AnswererLike(Protocol):
     """The part of the answerer the console uses."""
 
     def answer(
-        self, question: str, *, top_k: int | None = None, as_of: date | None = None
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        as_of: date | None = None,
+        context: str | None = None,
     ) -> Answer:
-        """Answer one question."""
+        """Answer one question, ``context`` (the earlier exchanges it follows) blended in."""
         ...
 
     def list_articles(self) -> list[ArticleSummary]:
@@ -83,6 +91,8 @@ class Console:
         self.verbose = verbose
         self.as_of = as_of
         self.history = history
+        # The exchanges the next "+" question follows: (question, answer), oldest first.
+        self.thread: list[tuple[str, str]] = []
 
     def say(self, text: str) -> None:
         """Write a block of text followed by a blank line."""
@@ -129,12 +139,22 @@ class Console:
             return True
         if line.startswith(":"):
             return self.command(line[1:].strip().lower())
-        if problem := question_problem(line, self.languages):
+        follows = line.startswith("+")
+        question = line[1:].strip() if follows else line
+        if problem := question_problem(question, self.languages):
             self.say(f"Sorry, {problem.rstrip('.')}.")
             return True
+        if follows and not self.thread:
+            self.say("(Nothing to follow up yet: answering it on its own.)")
+        if not follows:
+            self.thread = []
+        context = thread_text(self.thread) if self.thread else None
         # With a language model, checked sentences are printed as they arrive.
-        self.say(answer_and_render(self.answerer, line, self.stdout, as_of=self.as_of,
-                                   verbose=self.verbose))  # fmt: skip
+        rendered, answer = answer_and_render(self.answerer, question, self.stdout,
+                                             as_of=self.as_of, verbose=self.verbose,
+                                             context=context)  # fmt: skip
+        self.thread.append((question, answer.text))
+        self.say(rendered)
         return True
 
     def command(self, name: str) -> bool:

@@ -211,7 +211,11 @@ def feeds_command(settings: Settings, action: str, urls: list[str], stdout: Text
         print("No feeds are followed: `newsbot feeds add URL` or set NEWSBOT_FEEDS.",
               file=sys.stderr)  # fmt: skip
         return 0
-    return add_command(settings, feeds, feeds=True)
+    with feed_list.poll_turn() as ours:
+        if not ours:
+            print("Another process is polling the feeds now: nothing done.", file=sys.stderr)
+            return 0
+        return add_command(settings, feeds, feeds=True)
 
 
 def _open_store(settings: Settings) -> Store:

@@ -17,8 +17,8 @@ FELL_BACK = "(The written answer broke off; the answer from the sources:)"
 class Answering(Protocol):
     """The part of an answerer the console and `newsbot ask` use to answer."""
 
-    def answer(self, question: str, *, top_k: int | None = None,
-               as_of: date | None = None) -> Answer: ...  # fmt: skip
+    def answer(self, question: str, *, top_k: int | None = None, as_of: date | None = None,
+               context: str | None = None) -> Answer: ...  # fmt: skip
 
 
 class TerminalStream:
@@ -51,19 +51,22 @@ def answer_and_render(
     *,
     top_k: int | None = None,
     as_of: date | None = None,
+    context: str | None = None,
     verbose: bool = False,
     as_json: bool = False,
-) -> str:
-    """Answer ``question``; what is left to print of the answer afterwards (all of it, one
-    JSON object with ``as_json``). On a terminal, a written answer's checked sentences are
-    printed to ``out`` while it is written."""
+) -> tuple[str, Answer]:
+    """Answer ``question`` (following ``context``, earlier exchanges, when given); the answer
+    and what is left to print of it afterwards (all of it, one JSON object with ``as_json``).
+    On a terminal, a written answer's checked sentences are printed to ``out`` while it is
+    written."""
     terminal = out.isatty()
-    if as_json:
-        return answer_json(answerer.answer(question, top_k=top_k, as_of=as_of))
-    if not (terminal and isinstance(answerer, WritingAnswerer)):
-        answer = answerer.answer(question, top_k=top_k, as_of=as_of)
-        return render_text(answer, verbose=verbose, bold=terminal)
+    if as_json or not (terminal and isinstance(answerer, WritingAnswerer)):
+        answer = answerer.answer(question, top_k=top_k, as_of=as_of, context=context)
+        if as_json:
+            return answer_json(answer), answer
+        return render_text(answer, verbose=verbose, bold=terminal), answer
     stream = TerminalStream(out)
     progress: Progress = stream.show
-    answer = answerer.answer(question, top_k=top_k, as_of=as_of, on_progress=progress)
-    return stream.rest(answer, render_text(answer, verbose=verbose, bold=True))
+    answer = answerer.answer(question, top_k=top_k, as_of=as_of, context=context,
+                             on_progress=progress)  # fmt: skip
+    return stream.rest(answer, render_text(answer, verbose=verbose, bold=True)), answer

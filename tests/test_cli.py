@@ -315,3 +315,20 @@ def test_eval_unanswerable_reports_the_verifier(tmp_path: Path) -> None:
     code, out = run("eval", "--json", "--unanswerable", str(ROOT / "tests/data/news_dev.json"))
     record = json.loads(out)["verification"]["hybrid +dates"]
     assert record["unanswerable"] >= 30 and len(record["risk"]) >= 5
+
+
+def test_ask_stdin_json_line_with_context_follows_up(data_dir: Path) -> None:
+    first = "When is Putin visiting Pyongyang?"
+    code, out = run("ask", "--json", "--as-of", "2024-06-17", first)
+    earlier = json.loads(out)
+    follow_up = {"question": "Where does he go after that?", "as_of": "2024-06-17",
+                 "context": f"{first}\n{earlier['answer']}"}  # fmt: skip
+    alone = {k: v for k, v in follow_up.items() if k != "context"}
+    lines = [json.dumps(follow_up), json.dumps(alone), '{"question": "Why?", "context": 7}']
+    code, out = run("ask", "--json", "-", stdin="\n".join(lines) + "\n")
+    answered, without, rejected = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert answered["answered"] is True and "Vietnam" in answered["answer"]
+    # the context is blended into the question's vector: the same passages score otherwise
+    assert answered["results"][0]["score"] != without["results"][0]["score"]
+    assert '"context" must be a string' in rejected["error"]

@@ -51,3 +51,54 @@ def test_as_of_is_used(seed_answerer: Answerer) -> None:
 
 def test_end_of_input_leaves_cleanly(seed_answerer: Answerer) -> None:
     assert converse(seed_answerer, "").endswith("newsbot> \n")
+
+
+class Recording:
+    """Wraps an answerer and keeps the context each question was asked with."""
+
+    def __init__(self, answerer: Answerer) -> None:
+        self.answerer = answerer
+        self.contexts: list[str | None] = []
+
+    def answer(self, question: str, **options: object) -> object:
+        self.contexts.append(options.get("context"))  # type: ignore[arg-type]
+        return self.answerer.answer(question, **options)  # type: ignore[arg-type]
+
+    def list_articles(self) -> object:
+        return self.answerer.list_articles()
+
+
+def test_plus_follows_up_on_the_last_answers(seed_answerer: Answerer) -> None:
+    asked = Recording(seed_answerer)
+    out = converse(
+        asked,  # type: ignore[arg-type]
+        "When is Putin visiting Pyongyang?\n"
+        "+ Where does he go after that?\n"
+        "+Who did he meet there in 2000?\n"
+        "Where does he go after that?\n",
+    )
+    first, second, third, fresh = asked.contexts
+    assert first is None and fresh is None  # a plain line starts a new thread
+    assert second is not None and second.startswith("When is Putin visiting Pyongyang?\n")
+    assert "June 18" in second and "[1]" not in second  # the answer, without its markers
+    assert third is not None and "Where does he go after that?\n" in third
+    assert third.index("Pyongyang?") < third.index("after that?")  # oldest first
+    assert "Vietnam" in out.split("newsbot> ")[2]
+
+
+def test_plus_with_nothing_to_follow(seed_answerer: Answerer) -> None:
+    asked = Recording(seed_answerer)
+    out = converse(asked, "+ When is Putin visiting Pyongyang?\n+\n")  # type: ignore[arg-type]
+    assert "Nothing to follow up yet" in out and "June 18" in out
+    assert asked.contexts == [None]
+    assert "Sorry, the question is empty." in out
+
+
+def test_thread_text_is_bounded() -> None:
+    from bot.followups import CONTEXT_CHARS, thread_text
+
+    turns = [(f"question {n}?", f"answer {n} [1][2]." + "x" * 900) for n in range(5)]
+    text = thread_text(turns)
+    assert len(text) <= CONTEXT_CHARS and "question 4?" in text
+    assert "question 1?" not in text and "[1]" not in text
+    assert thread_text(turns[:1]).startswith("question 0?\nanswer 0.")

@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 
 from retrieval.articles import ArticleSummary
-from retrieval.writing.checking import Checked, check_sentence, declines, split_reply, word_support
+from retrieval.writing.checking import (
+    Checked,
+    check_sentence,
+    declines,
+    split_reply,
+    stated_support,
+    word_support,
+)
 from retrieval.writing.prompt import SOURCES_END, SOURCES_START, Source, build_messages
 from retrieval.writing.usage import ModelUsage
 
@@ -59,6 +66,44 @@ def test_split_reply_holds_back_the_last_sentence_while_text_arrives() -> None:
 )  # fmt: skip
 def test_check_sentence(sentence: str, outcome: Checked | str) -> None:
     assert check_sentence(sentence, SOURCES, word_support) == outcome
+
+
+HARVEST = Source(
+    1,
+    ArticleSummary("https://a.example/2", "Record Wheat Harvest Expected", "Example News",
+                   date(2024, 4, 11)),
+    ("Farmers in Northland expect a record wheat harvest this year after a mild winter. "
+     "Turnout at the spring fair was 49%.",
+     "Prices for bread are forecast to fall by the autumn. No farm has sold its land.",
+     "The ministry said 54.7% of farms use irrigation."),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stated"),
+    [
+        ("Farmers in Northland expect a record wheat harvest.", True),
+        ("Bread prices are forecast to fall by the autumn.", True),
+        ("Record wheat harvest expected.", True),  # the title states it
+        ("The harvest is expected after a mild winter; turnout at the fair was 49%.", True),
+        ("No farm has sold its land.", True),
+        # three fifths of the words, two of them from another paragraph: enough for
+        # word_support, not a statement
+        ("Bread prices are forecast to rise sharply this year.", False),
+        ("Turnout at the spring fair was 54.7%.", False),  # a number of another fact
+        ("Prices for bread are not forecast to fall.", False),  # a negation the source lacks
+        ("A farm has sold its land.", False),  # the source denies it
+    ],
+)  # fmt: skip
+def test_stated_support_wants_one_place_that_states_the_sentence(
+    sentence: str, stated: bool
+) -> None:
+    assert stated_support(sentence, [HARVEST]) is stated
+
+
+def test_word_support_accepts_what_stated_support_does_not() -> None:
+    sentence = "Bread prices are forecast to rise sharply this year."
+    assert word_support(sentence, [HARVEST]) and not stated_support(sentence, [HARVEST])
 
 
 def test_the_support_check_is_pluggable() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import statistics
 import time
@@ -11,10 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.followups import CONTEXT_DEPTH, thread_text
+
 MAX_AGE_SECONDS = 7 * 24 * 3600
 MAX_EXCHANGES_PER_CHAT = 500
-CONTEXT_DEPTH = 3
-CONTEXT_CHARS = 2000
 LATENCY_SAMPLE = 1000
 _PRUNE_EVERY = 100
 
@@ -32,7 +31,6 @@ CREATE TABLE IF NOT EXISTS feedback (
     question TEXT NOT NULL, answer TEXT NOT NULL, cited_urls TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
-_MARKER = re.compile(r"\s*\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -63,14 +61,12 @@ class Usage:
 def thread_context(exchange: Exchange, get: Callable[[int], Exchange | None]) -> str:
     """The reply thread ending at `exchange` as text (earlier turns looked up with `get`),
     most recent last, bounded in depth and size."""
-    turns: list[str] = []
+    turns: list[tuple[str, str]] = []
     current: Exchange | None = exchange
     while current is not None and len(turns) < CONTEXT_DEPTH:
-        answer = _MARKER.sub("", current.answer).strip()
-        turns.append(f"{current.question}\n{answer}")
+        turns.append((current.question, current.answer))
         current = get(current.parent_id) if current.parent_id else None
-    text = "\n\n".join(reversed(turns))
-    return text[-CONTEXT_CHARS:]
+    return thread_text(reversed(turns))
 
 
 class ConversationStore:

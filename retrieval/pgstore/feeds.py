@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import astuple
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -22,6 +22,11 @@ class SharedFeeds:
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
+
+    def poll_turn(self) -> AbstractContextManager[bool]:
+        """Whether this process may poll now: True for one process at a time on the database
+        (see `poll_lock`), so `newsbot feeds poll` and the replicas don't poll together."""
+        return poll_lock(self._pool)
 
     def load(self) -> list[str]:
         """The followed feed URLs, in the order they were added."""

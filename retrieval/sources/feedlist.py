@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -97,3 +98,8 @@ class FileFeeds:
     def record_polls(self, results: Iterable[SourceResult], when: datetime) -> None:
         """Note the outcome of reading each of these feeds at ``when``, replacing earlier notes."""
         record_polls(self.data_dir, results, when)
+
+    def poll_turn(self) -> AbstractContextManager[bool]:
+        """Whether this process may poll now: always, as the index's writers' lock already
+        puts one data directory's ingests in turn."""
+        return nullcontext(True)

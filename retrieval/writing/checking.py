@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ SupportCheck = Callable[[str, Sequence[Source]], bool]
 # sentence of the scripted good answers in tests/test_writing.py passes and a sentence that
 # adds one claim of two or three new words to a short statement does not.
 MIN_WORD_COVERAGE = 0.6
+# The share of a sentence's content words one place of a source must hold (stated_support).
+MIN_STATED = 0.8
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
@@ -28,6 +31,12 @@ _LINK = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'\]\[)(]+|\b[a-z0-9-]+\.(?:com
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z'’-]*")
 _WORD = re.compile(r"[a-z0-9]+")
+# Words that turn a claim around: a sentence with one needs one in the place that states it.
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|nothing|none|nobody|neither|nor|without|refus\w*|den(?:y|ied|ies)|"
+    r"cancel\w*|called off|rul\w* out|fail\w*)\b|n't\b"
+)
+_DENIAL = re.compile(r"\b(?:not|no|never|without)\b|n't\b")
 _MARKUP = re.compile(r"\*\*|__|`|^\s*(?:[-*•]|\d+\.)\s+", re.MULTILINE)
 # Sentences of an article that address the model ("ignore previous instructions…") are kept
 # in the prompt as quoted data but are no evidence: a reply that repeats them is not backed.
@@ -102,11 +111,13 @@ def evidence_text(source: Source) -> str:
     """What a sentence citing ``source`` may draw on: its passages with relative dates
     written out as the extractive answers write them, less any sentence addressed to the
     model."""
+    return " ".join(_evidence_sentences(source))
+
+
+def _evidence_sentences(source: Source) -> list[str]:
     published = source.article.published
     sentences = (s for passage in source.passages for s in split_sentences(passage))
-    return " ".join(
-        resolve_relative_dates(s, published) for s in sentences if not _INSTRUCTION.search(s)
-    )
+    return [resolve_relative_dates(s, published) for s in sentences if not _INSTRUCTION.search(s)]
 
 
 def grounding_problem(sentence: str, cited: Sequence[Source]) -> str | None:
@@ -141,6 +152,64 @@ def word_support(sentence: str, cited: Sequence[Source]) -> bool:
         return False
     found = content_words(" ".join(evidence_text(source) for source in cited))
     return len(wanted & found) / len(wanted) >= MIN_WORD_COVERAGE
+
+
+def stated_support(sentence: str, cited: Sequence[Source]) -> bool:
+    """Whether one place of a cited source states the sentence: a sentence of it, or two
+    that follow each other, or its title, holding ``MIN_STATED`` of the sentence's content
+    words, each of its numbers (the article's date counts as every place's) and, when the
+    sentence negates, a negation; a place that denies one of its words ("no one has died")
+    does not state it. "Bread prices are forecast to rise sharply" has three fifths of its
+    words in "Prices for bread are forecast to fall by the autumn", enough for
+    ``word_support``, not for this. Claims that swap who did what within one place of the
+    source still pass (docs/llm.md)."""
+    wanted = {w for w in content_words(sentence) if not w.isdigit()}
+    numbers = {n.replace(",", "") for n in _NUMBER.findall(sentence)}
+    negated = _NEGATION.search(sentence.lower()) is not None
+    denied = _negated_words(sentence)
+    if not wanted:
+        return False
+    for source in cited:
+        dated = {n.replace(",", "") for n in _NUMBER.findall(format_date(source.article.published))}
+        for place in _places(source):
+            found = content_words(place)
+            if len(wanted & found) < MIN_STATED * len(wanted):
+                continue
+            known = dated | {n.replace(",", "") for n in _NUMBER.findall(place)}
+            if not numbers <= known:
+                continue
+            if negated and not _negates(place, denied):
+                continue  # "Russia has given Pyongyang nothing" where the source gave
+            if not negated and wanted & _negated_words(place):
+                continue  # "Eighteen patients have died" where "no one has died"
+            return True
+    return False
+
+
+def _negates(place: str, denied: set[str]) -> bool:
+    """Whether ``place`` negates as a sentence does that denies ``denied`` ("not sell"):
+    it denies one of them too; for other negations ("refused", "nothing") it has one."""
+    if denied:
+        return bool(denied & _negated_words(place))
+    return _NEGATION.search(place.lower()) is not None
+
+
+def _negated_words(place: str) -> set[str]:
+    """The content words a plain negation in ``place`` denies: up to three words after
+    "not", "no", "never", "without" or "n't", within the clause ("would not sell")."""
+    denied: set[str] = set()
+    for match in _DENIAL.finditer(place.lower()):
+        clause = re.split(r"[,;:.!?]|\b(?:and|but|or)\b", place.lower()[match.end() :], maxsplit=1)
+        denied |= content_words(" ".join(clause[0].split()[:3]))
+    return denied
+
+
+def _places(source: Source) -> list[str]:
+    """Where a source may state a sentence: its title, each sentence of what it may draw on
+    (as ``evidence_text`` gives it) and each two that follow each other."""
+    sentences = _evidence_sentences(source)
+    pairs = [f"{a} {b}" for a, b in itertools.pairwise(sentences)]
+    return [source.article.title, *sentences, *pairs]
 
 
 def _label(source: Source) -> str:

@@ -18,7 +18,7 @@ from retrieval.writing.checking import (
     check_sentence,
     declines,
     split_reply,
-    word_support,
+    stated_support,
 )
 from retrieval.writing.client import ChatClient, ModelError
 from retrieval.writing.prompt import Source, build_messages, gather_sources
@@ -153,11 +153,11 @@ def verified(
 def written_support(
     judge: SentenceJudge, extractive: Answer, context: str | None = None, shown: Shown | None = None
 ) -> SupportCheck:
-    """The check every written sentence passes besides the hard rules: most of its words in
-    what it cites (the verifier does not tell a changed claim from the source's own, see
-    docs/llm.md) and the verifier's confidence in the answer with it."""
+    """The check every written sentence passes besides the hard rules: one place of what it
+    cites states it (`stated_support`: the verifier does not tell a changed claim from the
+    source's own, see docs/llm.md) and the verifier's confidence in the answer with it."""
     by_verifier = verified(judge, extractive, context, shown)
-    return lambda sentence, cited: word_support(sentence, cited) and by_verifier(sentence, cited)
+    return lambda sentence, cited: stated_support(sentence, cited) and by_verifier(sentence, cited)
 
 
 def cited_results(extractive: Answer, sources: Sequence[Source]) -> list[Result]:
@@ -173,7 +173,7 @@ class _Draft:
 
     def __init__(self, sources: dict[int, Source], on_progress: Progress | None) -> None:
         self.sources = sources
-        self.support: SupportCheck = word_support
+        self.support: SupportCheck = stated_support
         self.on_progress = on_progress
         self.reply = ""
         self.seen = 0

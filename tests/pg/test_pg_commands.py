@@ -65,3 +65,25 @@ def test_feedback_lists_the_votes_every_replica_recorded(database: str, embedder
         "exchange_id": exchange.id, "user_id": 42, "vote": -1, "question": "Who won?",
         "answer": "The home side. [1]", "cited_urls": ["https://news.test/match"]}]  # fmt: skip
     writer.storage.close()  # type: ignore[attr-defined]
+
+
+def test_feeds_poll_waits_its_turn_with_the_replicas(
+    database: str, embedder, capsys: pytest.CaptureFixture
+) -> None:
+    from retrieval.pgstore import poll_lock
+
+    writer = pg_writer(database, embedder)
+    writer.storage.migrate(embedder.dimension)  # type: ignore[attr-defined]
+    feed = "http://127.0.0.1:9/closed-feed.xml"  # nothing listens: the poll's read fails
+    assert _run("feeds", "add", feed)[0] == 0
+    capsys.readouterr()
+    with poll_lock(writer.storage.pool()) as held:  # type: ignore[attr-defined]
+        assert held  # a replica is polling
+        assert _run("feeds", "poll")[0] == 0
+        assert "Another process is polling the feeds now" in capsys.readouterr().err
+    code, _ = _run("feeds", "poll")  # its turn: it reads the feed, which fails
+    assert code == 1, code
+    err = capsys.readouterr().err
+    assert "Another process" not in err and "127.0.0.1:9" in err
+    assert _run("feeds", "remove", feed)[0] == 0
+    writer.storage.close()  # type: ignore[attr-defined]

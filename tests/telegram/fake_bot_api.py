@@ -60,6 +60,12 @@ SUPPORTED_TAGS = {
 ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 
 
+class _Server(ThreadingHTTPServer):
+    # A burst opens a connection per reply at once: a listen backlog of 5 (the default)
+    # overflows, and a connection the kernel dropped from the queue fails the bot's request.
+    request_queue_size = 256
+
+
 @dataclass(frozen=True)
 class Call:
     """One request the bot made: method name, decoded parameters, arrival time."""
@@ -145,7 +151,7 @@ class FakeBotApi:
         self._next_message_id = 10_000
         self._cond = threading.Condition()
         self._closed = False
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
