@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from retrieval.errors import InvalidDateError
 
@@ -228,6 +229,9 @@ def _in_month(match: re.Match[str], text: str, published: date) -> str:
     return f"{match.group(0)} {year}"
 
 
+# A chosen sentence is written out three to four times an answer (composing, citing, checking
+# for conflicts and the verifier), and the same sentences answer question after question.
+@lru_cache(maxsize=4096)
 def resolve_relative_dates(text: str, published: date) -> str:
     """Write relative dates in ``text`` absolutely, as seen from ``published``.
 

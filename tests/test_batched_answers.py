@@ -74,3 +74,14 @@ def test_kept_passages_read_as_the_store_reads_them(xquad_index, embedder) -> No
     assert list(first) == [3, 5, 9] and list(again) == [1, 3, 9]
     assert again == reader.store.passages([1, 3, 9])
     reader.close()
+
+
+def test_a_batch_asked_again_from_warm_caches_answers_the_same(xquad_index, embedder) -> None:
+    data_dir, questions = xquad_index
+    storage = EmbeddedStorage(data_dir, IndexSpec(embedder.name, ChunkSettings()))
+    asked = [Question(q, as_of=LATER) for q in questions[::-1]]  # another order than above
+    alone = [Answerer(storage, embedder).answer(q.text, as_of=LATER) for q in asked[:5]]
+    answerer = Answerer(storage, embedder)
+    first, again = answerer.answer_many(asked), answerer.answer_many(asked)
+    assert [_essence(a) for a in again] == [_essence(a) for a in first]
+    assert [_essence(a) for a in first[:5]] == [_essence(a) for a in alone]

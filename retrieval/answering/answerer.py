@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -195,7 +196,7 @@ class Answerer:
         candidates = [
             Candidate(sentence, rank, position, hit.similarity, hit.boost)
             for rank, hit in enumerate(evidence)
-            for position, sentence in enumerate(split_sentences(hit.passage.text))
+            for position, sentence in enumerate(_sentences(hit.passage.text))
         ]
         sentence_vectors = self._sentence_vectors(evidence, candidates, stored)
         extra = content_words(context) if context else None
@@ -261,3 +262,8 @@ class Answerer:
                 )
             parts.append(vectors)
         return np.vstack(parts) if parts else np.zeros((0, self.embedder.dimension), np.float32)
+
+
+@lru_cache(maxsize=4096)  # the passages of one story are evidence question after question
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(split_sentences(text))

@@ -56,13 +56,13 @@ class WordVectors:
         if len(self._cache) + len(missing) > CACHED_WORDS:
             self._cache = {}
             missing = list(dict.fromkeys(words))
-        if missing:
-            for word, encoding in zip(
-                missing, tokenizer.encode_batch(missing, add_special_tokens=False),
-                strict=True,
-            ):  # fmt: skip
-                row = table[encoding.ids].mean(axis=0) if encoding.ids else table[0]
-                self._cache[word] = row / max(float(np.linalg.norm(row)), 1e-9)
+        # One word at a time: encode_batch hands the few new words of an answer to the
+        # tokenizer's thread pool, 0.6 ms a call in a profiled burst of 50 questions (where
+        # the model holds the cores) against 53 us for 11 words one by one.
+        for word in missing:
+            ids = tokenizer.encode(word, add_special_tokens=False).ids
+            row = table[ids].mean(axis=0) if ids else table[0]
+            self._cache[word] = row / max(float(np.linalg.norm(row)), 1e-9)
         return np.stack([self._cache[w] for w in words]) if words else np.zeros((0, 1), "f4")
 
 
