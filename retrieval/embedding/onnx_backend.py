@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval.embedding.batching import plan_batches
 from retrieval.embedding.model import DEFAULT_MODEL, TokenBatch, TokenVectors, locate_model
 from retrieval.embedding.onnx_export import OUTPUT_NAME, cached_onnx, forget_export
 from retrieval.errors import ModelLoadError
@@ -263,18 +264,13 @@ class OnnxEmbedder:
     def _batches(
         self, texts: list[str], batch_size: int
     ) -> Iterator[tuple[list[int], list[Encoding], np.ndarray, np.ndarray]]:
-        """Texts run through the model longest first, so that a batch pads little."""
+        """Texts run through the model longest first, in batches that pad little."""
         if not texts:
             return
         runtime = self.runtime
         encodings = runtime.tokenize(texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        start = 0
-        while start < len(order):
-            width = len(encodings[order[start]].ids)  # the longest of the batch comes first
-            size = max(1, min(batch_size, MAX_BATCH_TOKENS // max(width, 1)))
-            rows = order[start : start + size]
+        lengths = [len(e.ids) for e in encodings]
+        for rows in plan_batches(lengths, batch_size, MAX_BATCH_TOKENS):
             batch = [encodings[i] for i in rows]
             tokens, mask = runtime.forward(batch)
             yield rows, batch, tokens, mask
-            start += size
