@@ -3,14 +3,16 @@
     python benchmarks/bench_build.py [--articles N] [--repeats N] [--busy] [--quick]
 
 The corpus is ``corpus.news_articles`` (real sentences of the QA sets, retold past the first
-use of each story; about 5.6 passages an article, as the 5,958 real articles of issue 17
-gave 33,621), written as a JSONL dump. Each round runs two fresh processes back to back
-(which goes first alternates): the baseline loads the default encoder and times its bare
-``encode`` of exactly the texts the build embeds (``embedding_text`` of every chunk, batch
-size 64), model loading excluded; then ``newsbot index corpus.jsonl``, timed end to end
-(start-up, reading, chunking, encoding with sentence vectors, writing). The peak RSS of
-each process comes from ``os.wait4``. ``--busy`` runs a process that keeps one core busy
-(a Python loop) through both, as another job on the machine would.
+use of each story), written as a JSONL dump; read back as `newsbot index` reads it (which
+joins a paragraph cut off mid-sentence to the next), 8,200 articles make 30,064 passages.
+Each round runs two fresh processes back to back (which goes first alternates): the
+baseline loads the default encoder and times its bare ``encode`` of exactly the texts the
+build embeds (``embedding_text`` of every chunk of the articles as read from the dump,
+batch size 64), model loading excluded; then ``newsbot index corpus.jsonl``, timed end to
+end (start-up, reading, chunking, encoding with sentence vectors, writing), whose manifest
+must count as many passages. The peak RSS of each process comes from ``os.wait4``.
+``--busy`` runs a process that keeps one core busy (a Python loop) through both, as
+another job on the machine would.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from bench_ingest import write_jsonl
 from corpus import dataset_parser, eval_sets, make_embedder, news_articles
 
 from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
+from retrieval.index import current_generation, read_manifest
+from retrieval.sources import load_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 # The baseline process: the app's encoder, warmed up, then one bare encode of every text.
@@ -53,7 +57,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = dataset_parser(__doc__)
     parser.add_argument(
-        "--articles", type=int, default=8000, help="articles (default 8,000: ~33,000 passages)"
+        "--articles", type=int, default=8200, help="articles (default 8,200: 30,064 passages)"
     )
     parser.add_argument("--repeats", type=int, default=1, help="rounds (bare encode and index)")
     parser.add_argument(
@@ -70,19 +74,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Write the corpus, run the rounds, print the table."""
     args = parse_args(argv)
     command = shlex.join(["python", "benchmarks/bench_build.py", *(argv or sys.argv[1:])])
-    articles = news_articles(eval_sets(args), args.articles)
-    embedder = make_embedder(argparse.Namespace(backend="onnx"))
-    texts = [
-        embedding_text(article.title, passage.text)
-        for article in articles
-        for passage in chunk_article(article, ChunkSettings(), embedder.count_tokens)
-    ]
-    del embedder
     loads = [os.getloadavg()[0]]
     rounds: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-build-") as work:
         dump, text_file = Path(work) / "corpus.jsonl", Path(work) / "texts.json"
-        write_jsonl(articles, dump)
+        write_jsonl(news_articles(eval_sets(args), args.articles), dump)
+        articles = load_articles([dump])
+        embedder = make_embedder(argparse.Namespace(backend="onnx"))
+        texts = [
+            embedding_text(article.title, passage.text)
+            for article in articles
+            for passage in chunk_article(article, ChunkSettings(), embedder.count_tokens)
+        ]
+        del embedder
         text_file.write_text(json.dumps(texts), encoding="utf-8")
         env = _environment(Path(work))
         busy = _busy() if args.busy else None
@@ -95,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     raw, built = _child(bare, env), _child(index, env)
                 else:
                     built, raw = _child(index, env), _child(bare, env)
+                _check_passages(Path(env["NEWSBOT_DATA_DIR"]), len(texts))
                 rounds.append({"raw_s": json.loads(raw.stdout)["seconds"], "raw_rss": raw.rss,
                                "build_s": built.wall, "build_rss": built.rss})  # fmt: skip
                 loads.append(os.getloadavg()[0])
@@ -115,6 +120,13 @@ def _environment(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
     return env
+
+
+def _check_passages(data_dir: Path, expected: int) -> None:
+    """Refuse a round whose build embedded other passages than the baseline's texts."""
+    built = read_manifest(data_dir / str(current_generation(data_dir))).passages
+    if built != expected:
+        raise SystemExit(f"the build made {built} passages, the baseline encoded {expected}")
 
 
 def _busy() -> subprocess.Popen[bytes]:

@@ -1,9 +1,10 @@
 """`newsbot add` against `newsbot index` on the same generated articles, in one process.
 
 Both paths use the same loaded model and batch size: `index` builds one generation from all
-articles; `add` reads them from a JSONL file through the ingest path (source reading, URL
-canonicalisation, duplicate checks, a commit every 50 articles). A second `add` of the same
-file measures the cost of recognising unchanged articles.
+articles as read from the JSONL dump (as `newsbot index` of it would); `add` reads the dump
+through the ingest path (source reading, URL canonicalisation, duplicate checks, a commit
+every 50 articles). A second `add` of the same file measures the cost of recognising
+unchanged articles.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +26,10 @@ from corpus import DEFAULT_SETS, dataset_parser, load_eval_set, make_embedder, n
 
 from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings
-from retrieval.embedding import Embedder, TokenVectors, normalise
+from retrieval.embedding import Embedder, TokenBatch, TokenVectors, batches_by_length, normalise
 from retrieval.index import Writer, build_index
 from retrieval.ingest import ingest
-from retrieval.sources import Fetcher
+from retrieval.sources import Fetcher, load_articles
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -74,6 +75,10 @@ class HashingEmbedder:
             result.append((rows, spans))
         return result
 
+    def token_batches(self, texts: list[str], batch_size: int = 64) -> Iterator[TokenBatch]:
+        """``token_vectors`` in calls of ``batch_size``."""
+        return batches_by_length(self, texts, batch_size)
+
     def count_tokens(self, text: str) -> int:
         """About the model's count: words and punctuation, and the two special tokens."""
         return len(text.split()) * 5 // 4 + 2
@@ -102,14 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     command = shlex.join(["python", "benchmarks/bench_ingest.py", *(argv or sys.argv[1:])])
     load = os.getloadavg()[0]
-    articles = news_articles([load_eval_set(p) for p in args.dataset], args.articles)
     embedder: Embedder = HashingEmbedder() if args.no_model else make_embedder(args)
     embedder.encode(["warm up"])
     rows: dict[str, list[float]] = {"index": [], "add": [], "add again (unchanged)": []}
     passages = 0
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-ingest-") as work:
         dump = Path(work) / "articles.jsonl"
-        write_jsonl(articles, dump)
+        write_jsonl(news_articles([load_eval_set(p) for p in args.dataset], args.articles), dump)
+        articles = load_articles([dump])  # as `add` reads them: the same passages both ways
         for number in range(args.repeats):
             started = time.perf_counter()
             manifest = build_index(Path(work) / f"index-{number}", articles, embedder,

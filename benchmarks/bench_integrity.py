@@ -18,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import numpy as np
 
 from retrieval.articles import Article
 from retrieval.chunking import ChunkSettings
+from retrieval.embedding import TokenBatch, batches_by_length
 from retrieval.index import (
     IndexReader,
     IndexSpec,
@@ -67,6 +68,10 @@ class RandomEmbedder:
                 start += len(word)
             result.append((self.encode([""] * len(spans)), np.array(spans, dtype=np.int64)))
         return result
+
+    def token_batches(self, texts: list[str], batch_size: int = 64) -> Iterator[TokenBatch]:
+        """``token_vectors`` in calls of ``batch_size``."""
+        return batches_by_length(self, texts, batch_size)
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2

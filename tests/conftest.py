@@ -14,7 +14,7 @@ import pytest
 
 from retrieval.answering import Answerer, AnswerSettings
 from retrieval.chunking import ChunkSettings
-from retrieval.embedding import SentenceTransformerEmbedder
+from retrieval.embedding import SentenceTransformerEmbedder, TokenBatch, batches_by_length
 from retrieval.index import EmbeddedStorage, IndexSpec, build_index
 from retrieval.sources import load_articles
 from tests.ingest.server import FixtureServer
@@ -74,6 +74,9 @@ class HashingEmbedder:
             spans = np.array([w.span() for w in words] or [(0, 0)], dtype=np.int64)
             result.append((rows, spans))
         return result
+
+    def token_batches(self, texts: list[str], batch_size: int = 64) -> Iterator[TokenBatch]:
+        return batches_by_length(self, texts, batch_size)
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2

@@ -43,9 +43,8 @@ def _articles(count: int, prefix: str = "a") -> list[Article]:
 
 @pytest.fixture
 def small_windows(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Windows of 5 passages and model calls of 2, so a tiny build spans many of each."""
+    """Windows of 5 passages (with model calls of 2), so a tiny build spans many of each."""
     monkeypatch.setattr(encoding, "WINDOW_PASSAGES", 5)
-    monkeypatch.setattr(encoding, "CALL_PASSAGES", 2)
 
 
 def test_build_progress_reaches_its_total(
@@ -53,7 +52,7 @@ def test_build_progress_reaches_its_total(
 ) -> None:
     reports: list[BuildProgress] = []
     articles = _articles(23)
-    manifest = build_index(tmp_path, articles, hashing_embedder, ChunkSettings(),
+    manifest = build_index(tmp_path, articles, hashing_embedder, ChunkSettings(), batch_size=2,
                            progress=reports.append)  # fmt: skip
     done = [r.passages_done for r in reports]
     assert len(reports) > 5 and done == sorted(set(done))  # many steps, each further on
@@ -68,8 +67,7 @@ def test_windows_do_not_change_the_vectors(
     articles = _articles(17)
     build_index(tmp_path / "whole", articles, hashing_embedder, ChunkSettings())
     monkeypatch.setattr(encoding, "WINDOW_PASSAGES", 3)
-    monkeypatch.setattr(encoding, "CALL_PASSAGES", 2)
-    build_index(tmp_path / "windows", articles, hashing_embedder, ChunkSettings())
+    build_index(tmp_path / "windows", articles, hashing_embedder, ChunkSettings(), batch_size=2)
     spec = IndexSpec(hashing_embedder.name, ChunkSettings())
     whole, windows = open_index(tmp_path / "whole", spec), open_index(tmp_path / "windows", spec)
     ids = list(range(1, whole.size + 1))
@@ -87,7 +85,8 @@ def test_update_progress_reaches_its_total(
 ) -> None:
     build_index(tmp_path, _articles(3), hashing_embedder, ChunkSettings())
     reports: list[BuildProgress] = []
-    writer = Writer(tmp_path, hashing_embedder, ChunkSettings(), progress=reports.append)
+    writer = Writer(tmp_path, hashing_embedder, ChunkSettings(), batch_size=2,
+                    progress=reports.append)  # fmt: skip
     report = update_index(writer, _articles(9, prefix="b"))
     assert reports[-1].passages_done == reports[-1].passages_total == report.passages > 0
 

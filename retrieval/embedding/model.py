@@ -3,6 +3,7 @@ where it is installed, and quiet library output."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,6 +22,8 @@ MODEL_LANGUAGES: dict[str, tuple[str, ...]] = dict.fromkeys(_BUNDLED_NAMES, ("en
 # A text's token embeddings (float32, one row per token, special tokens included) and the
 # character span of each token in the text ((0, 0) for special tokens).
 TokenVectors = tuple["np.ndarray", "np.ndarray"]
+# One model call's texts: their positions in the list asked for, and their TokenVectors.
+TokenBatch = tuple[list[int], list[TokenVectors]]
 
 
 class Embedder(Protocol):
@@ -46,6 +49,23 @@ class Embedder(Protocol):
         """Per text, the un-pooled token embeddings and each token's character span; the
         normalised mean of the rows is the text's ``encode`` vector."""
         ...
+
+    def token_batches(self, texts: list[str], batch_size: int = 64) -> Iterator[TokenBatch]:
+        """``token_vectors`` of ``texts`` a model call at a time, in the order the model
+        takes them (texts of about the same length together), so that a caller holds one
+        call's rows at a time."""
+        ...
+
+
+def batches_by_length(
+    embedder: Embedder, texts: list[str], batch_size: int = 64
+) -> Iterator[TokenBatch]:
+    """``token_batches`` through ``token_vectors``: calls of ``batch_size`` texts, longest
+    (in characters) first, for a backend that does not see the word pieces itself."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        yield rows, embedder.token_vectors([texts[i] for i in rows], batch_size)
 
 
 def model_languages(name: str) -> tuple[str, ...] | None:

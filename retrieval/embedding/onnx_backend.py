@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.embedding.model import DEFAULT_MODEL, locate_model
+from retrieval.embedding.batching import plan_batches
+from retrieval.embedding.model import DEFAULT_MODEL, TokenBatch, TokenVectors, locate_model
 from retrieval.embedding.onnx_export import OUTPUT_NAME, cached_onnx, forget_export
 from retrieval.errors import ModelLoadError
 
@@ -242,32 +243,34 @@ class OnnxEmbedder:
         """Word pieces the model's tokenizer makes of ``text``, special tokens included."""
         return len(self.runtime.tokenize([text], truncate=False)[0].ids)
 
-    def token_vectors(
-        self, texts: list[str], batch_size: int = 64
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    def token_vectors(self, texts: list[str], batch_size: int = 64) -> list[TokenVectors]:
         """Per text, its last-layer token rows and their character offsets (see Embedder)."""
-        found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for rows, encodings, tokens, _ in self._batches(texts, batch_size):
-            for row, encoding, vectors in zip(rows, encodings, tokens, strict=True):
-                offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)
-                found[row] = (vectors[: len(encoding.ids)].copy(), offsets)
+        found: dict[int, TokenVectors] = {}
+        for rows, tokens in self.token_batches(texts, batch_size):
+            # Copies: a view would hold its whole batch's rows for as long as it is kept.
+            found.update((r, (v.copy(), o)) for r, (v, o) in zip(rows, tokens, strict=True))
         return [found[row] for row in range(len(texts))]
+
+    def token_batches(self, texts: list[str], batch_size: int = 64) -> Iterator[TokenBatch]:
+        """``token_vectors`` a model call at a time, longest word pieces first; each text's
+        rows are a view of its call's output."""
+        for rows, encodings, tokens, _ in self._batches(texts, batch_size):
+            yield rows, [
+                (vectors[: len(encoding.ids)],
+                 np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2))
+                for encoding, vectors in zip(encodings, tokens, strict=True)
+            ]  # fmt: skip
 
     def _batches(
         self, texts: list[str], batch_size: int
     ) -> Iterator[tuple[list[int], list[Encoding], np.ndarray, np.ndarray]]:
-        """Texts run through the model longest first, so that a batch pads little."""
+        """Texts run through the model longest first, in batches that pad little."""
         if not texts:
             return
         runtime = self.runtime
         encodings = runtime.tokenize(texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        start = 0
-        while start < len(order):
-            width = len(encodings[order[start]].ids)  # the longest of the batch comes first
-            size = max(1, min(batch_size, MAX_BATCH_TOKENS // max(width, 1)))
-            rows = order[start : start + size]
+        lengths = [len(e.ids) for e in encodings]
+        for rows in plan_batches(lengths, batch_size, MAX_BATCH_TOKENS):
             batch = [encodings[i] for i in rows]
             tokens, mask = runtime.forward(batch)
             yield rows, batch, tokens, mask
-            start += size

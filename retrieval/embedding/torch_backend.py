@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from retrieval.embedding.model import (
     DEFAULT_MODEL,
+    TokenBatch,
     TokenVectors,
+    batches_by_length,
     locate_model,
     quiet_library_output,
 )
@@ -148,3 +151,7 @@ class SentenceTransformerEmbedder:
                 )
             result.append((vectors, np.asarray(span, dtype=np.int64).reshape(-1, 2)))
         return result
+
+    def token_batches(self, texts: list[str], batch_size: int = 64) -> Iterator[TokenBatch]:
+        """``token_vectors`` a batch at a time (see Embedder)."""
+        return batches_by_length(self, texts, batch_size)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,7 +222,8 @@ def _insert(batch: StoreWriter, writer: Writer, articles: Sequence[Article],
     embedded = embedded_articles(
         writer.embedder, articles, chunks, batch_size=writer.batch_size, progress=writer.progress
     )
-    for item in embedded:
-        batch.add_article(item.article, item.passages, item.vectors, item.sentences)
-        written += len(item.passages)
+    with closing(embedded):  # a failed write stops the model's thread at once
+        for item in embedded:
+            batch.add_article(item.article, item.passages, item.vectors, item.sentences)
+            written += len(item.passages)
     return written

@@ -2,30 +2,37 @@
 
 Every passage is embedded with its title as context, and the same forward pass gives each
 of its sentences a vector (``retrieval.embedding.pool``). Passages are taken in windows of
-about ``WINDOW_PASSAGES``, each sorted by length so that a batch pads little, and handed
-on article by article as soon as their window is done: the caller writes them to the store
-and the vectors, and nothing of a window outlives it. Holding every vector and text of a
-34,000-passage build took the process to 1.9 GB.
+about ``WINDOW_PASSAGES``; the model takes each window's passages by their length in word
+pieces (``Embedder.token_batches``), so that a batch pads little, and each batch is pooled
+as soon as it is done. A window's articles are handed on as soon as it is done: the caller
+writes them to the store and the vectors, and nothing of a window outlives it. Holding
+every vector and text of a 34,000-passage build took the process to 1.9 GB. The model runs
+in a thread of its own a few calls ahead (``running_ahead``), so that pooling and the
+caller's writes take the cores the model leaves idle instead of waiting between calls.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from retrieval.articles import Article, Passage
 from retrieval.chunking import embedding_text
-from retrieval.embedding import Embedder, pool, sentence_spans
+from retrieval.embedding import Embedder, TokenBatch, pool, sentence_spans
+from retrieval.index.ahead import running_ahead
 
-# Passages embedded together. Sorted by length, 2,048 passages pad batches of 64 about as
-# little as the whole corpus sorted; their vectors take about 15 MB.
+# Passages embedded together; their vectors take about 15 MB. Batched by word pieces, the
+# 29,346 passages of bench_build's 8,000 articles make 2.36 M padded word pieces in windows
+# of 2,048, 2.30 M with the whole corpus sorted at once and 2.41 M in windows of 1,024;
+# sorting a window by characters and calling the model 128 passages at a time made 2.57 M.
 WINDOW_PASSAGES = 2048
-# Passages per model call within a window (their token rows, up to 50 MB, are what a call
-# holds); progress is reported after each.
-CALL_PASSAGES = 128
+# Model calls done ahead of the pooling and writing (each up to 6 MB of token rows); the
+# model releases the GIL, so a window's store writes overlap the next window's first calls.
+AHEAD_BATCHES = 4
 
 
 @dataclass(frozen=True)
@@ -61,25 +68,52 @@ def embedded_articles(
     batch_size: int = 64,
     progress: ProgressCallback | None = None,
     window: int | None = None,
-) -> Iterator[EmbeddedArticle]:
+) -> Generator[EmbeddedArticle, None, None]:
     """Each article with its passages' vectors, in order, a window of passages at a time
-    (``WINDOW_PASSAGES`` unless ``window`` says otherwise)."""
-    window = window or WINDOW_PASSAGES
+    (``WINDOW_PASSAGES`` unless ``window`` says otherwise). The model runs in a thread of
+    its own, a few batches ahead, while the caller writes what is done (close the iterator
+    when leaving early)."""
+    windows = _windows(chunks, window or WINDOW_PASSAGES)
     clock = _Clock(progress, len(articles), sum(len(c) for c in chunks))
+    model_calls = (
+        embedder.token_batches(_texts(articles[start:end], chunks[start:end]), batch_size)
+        for start, end in windows
+    )
+    batches = running_ahead(itertools.chain.from_iterable(model_calls), AHEAD_BATCHES)
+    try:
+        for start, end in windows:
+            vectors, sentences = _pool_window(embedder, articles[start:end], chunks[start:end],
+                                              batches, clock)  # fmt: skip
+            row = 0
+            for article, passages in zip(articles[start:end], chunks[start:end], strict=True):
+                yield EmbeddedArticle(article, passages, vectors[row : row + len(passages)],
+                                      sentences[row : row + len(passages)])  # fmt: skip
+                row += len(passages)
+    finally:
+        batches.close()
+
+
+def _windows(chunks: Sequence[list[Passage]], size: int) -> list[tuple[int, int]]:
+    """Runs of whole articles (start, end) of about ``size`` passages, at least one each."""
+    windows = []
     start = 0
-    while start < len(articles):
-        end, size = start, 0
-        while end < len(articles) and (end == start or size + len(chunks[end]) <= window):
-            size += len(chunks[end])
+    while start < len(chunks):
+        end, passages = start, 0
+        while end < len(chunks) and (end == start or passages + len(chunks[end]) <= size):
+            passages += len(chunks[end])
             end += 1
-        vectors, sentences = _embed_window(embedder, articles[start:end], chunks[start:end],
-                                           batch_size, clock)  # fmt: skip
-        row = 0
-        for article, passages in zip(articles[start:end], chunks[start:end], strict=True):
-            yield EmbeddedArticle(article, passages, vectors[row : row + len(passages)],
-                                  sentences[row : row + len(passages)])  # fmt: skip
-            row += len(passages)
+        windows.append((start, end))
         start = end
+    return windows
+
+
+def _texts(articles: Sequence[Article], chunks: Sequence[list[Passage]]) -> list[str]:
+    """What the model reads of each passage: the passage behind its article's title."""
+    return [
+        embedding_text(article.title, passage.text)
+        for article, passages in zip(articles, chunks, strict=True)
+        for passage in passages
+    ]
 
 
 class _Clock:
@@ -107,29 +141,26 @@ class _Clock:
             )
 
 
-def _embed_window(
+def _pool_window(
     embedder: Embedder,
     articles: Sequence[Article],
     chunks: Sequence[list[Passage]],
-    batch_size: int,
+    batches: Iterator[TokenBatch],
     clock: _Clock,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    items = [
-        (embedding_text(article.title, passage.text), passage.text)
-        for article, passages in zip(articles, chunks, strict=True)
-        for passage in passages
-    ]
-    vectors = np.zeros((len(items), embedder.dimension), dtype=np.float32)
-    sentences: list[np.ndarray] = [vectors[:0]] * len(items)
-    order = sorted(range(len(items)), key=lambda i: len(items[i][0]))
-    for first in range(0, len(order), CALL_PASSAGES):
-        call = order[first : first + CALL_PASSAGES]
-        tokens = embedder.token_vectors([items[i][0] for i in call], batch_size=batch_size)
-        for i, token_vectors in zip(call, tokens, strict=True):
-            text, passage_text = items[i]
-            offset = len(text) - len(passage_text)  # the passage follows its title
-            pooled = pool(token_vectors, offset, sentence_spans(passage_text))
+    """The window's passage and sentence vectors, pooled from its share of ``batches``."""
+    texts = _texts(articles, chunks)
+    passages = [passage.text for passage_list in chunks for passage in passage_list]
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    sentences: list[np.ndarray] = [vectors[:0]] * len(texts)
+    left = len(texts)
+    while left:
+        rows, tokens = next(batches)
+        for i, token_vectors in zip(rows, tokens, strict=True):
+            offset = len(texts[i]) - len(passages[i])  # the passage follows its title
+            pooled = pool(token_vectors, offset, sentence_spans(passages[i]))
             vectors[i] = pooled.passage
             sentences[i] = pooled.sentences
-        clock.tick(len(call))
+        left -= len(rows)
+        clock.tick(len(rows))
     return vectors, sentences
