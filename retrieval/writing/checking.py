@@ -131,7 +131,7 @@ def grounding_problem(sentence: str, cited: Sequence[Source]) -> str | None:
         return f"a link in the text ({link.group(0)})"
     evidence = " ".join(_label(source) + " " + evidence_text(source) for source in cited)
     lowered = evidence.lower()
-    known = {n.replace(",", "") for n in _NUMBER.findall(evidence)}
+    known = _numbers(evidence)
     for number in _NUMBER.findall(sentence):
         if number.replace(",", "") not in known:
             return f"a number the sources do not contain ({number})"
@@ -164,18 +164,18 @@ def stated_support(sentence: str, cited: Sequence[Source]) -> bool:
     ``word_support``, not for this. Claims that swap who did what within one place of the
     source still pass (docs/llm.md)."""
     wanted = {w for w in content_words(sentence) if not w.isdigit()}
-    numbers = {n.replace(",", "") for n in _NUMBER.findall(sentence)}
+    numbers = _numbers(sentence)
     negated = _NEGATION.search(sentence.lower()) is not None
     denied = _negated_words(sentence)
     if not wanted:
         return False
     for source in cited:
-        dated = {n.replace(",", "") for n in _NUMBER.findall(format_date(source.article.published))}
+        dated = _numbers(format_date(source.article.published))
         for place in _places(source):
             found = content_words(place)
             if len(wanted & found) < MIN_STATED * len(wanted):
                 continue
-            known = dated | {n.replace(",", "") for n in _NUMBER.findall(place)}
+            known = dated | _numbers(place)
             if not numbers <= known:
                 continue
             if negated and not _negates(place, denied):
@@ -184,6 +184,11 @@ def stated_support(sentence: str, cited: Sequence[Source]) -> bool:
                 continue  # "Eighteen patients have died" where "no one has died"
             return True
     return False
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers in ``text``, thousands separators dropped ("5,600" is "5600")."""
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def _negates(place: str, denied: set[str]) -> bool:
