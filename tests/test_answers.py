@@ -104,6 +104,16 @@ def test_follow_up_uses_the_conversation(seed_answerer: Answerer) -> None:
     )
     assert follow_up.answered and "Vietnam" in follow_up.text
     assert follow_up.citations[0].url == SEED_URL
+    # What answers the new question leads, and gives the short answer; the earlier answer's
+    # sentence (the context pulls it up too) is not said again.
+    assert follow_up.short_answer == "Vietnam"
+    assert first.text.split(". ")[0] not in follow_up.text
+
+
+def test_follow_up_may_repeat_when_nothing_new_answers(seed_answerer: Answerer) -> None:
+    first = seed_answerer.answer("When is Putin visiting Pyongyang?")
+    again = seed_answerer.answer("When is that?", context=f"{first.question} {first.text}")
+    assert again.answered and "June 18–19, 2024" in again.text
 
 
 def test_age_of_evidence_is_stated(seed_answerer: Answerer) -> None:

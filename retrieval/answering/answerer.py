@@ -12,7 +12,7 @@ import numpy as np
 
 from retrieval.answer import NOT_FOUND_TEXT, Answer, Question, Result
 from retrieval.answering.citations import write_answer
-from retrieval.answering.compose import Candidate, pick_sentences, score_sentences
+from retrieval.answering.compose import Candidate, drop_said, pick_sentences, score_sentences
 from retrieval.answering.conflicts import find_conflict
 from retrieval.answering.planning import AnswerSettings, Search, gather_first, plan_search
 from retrieval.answering.reranking import Reranker, rerank
@@ -207,6 +207,8 @@ class Answerer:
             margin=self.settings.sentence_margin,
             limit=self.settings.max_sentences,
         )
+        if context:
+            chosen = drop_said(chosen, question, context)
         # When reports disagree (an earlier one said June 19, a later one June 18), the
         # newest leads and the answer says that they differ.
         conflict = find_conflict(chosen[0], scored, sentence_vectors, evidence)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retrieval.answering.spans import answer_kind, answer_spans
 from retrieval.sentences import content_words
 
 _DATE_WORDS = re.compile(
@@ -144,3 +145,19 @@ def pick_sentences(
         if all(float(vector @ sentence_vectors[c.index]) < 0.9 for c in chosen):
             chosen.append(candidate)
     return sorted(chosen, key=lambda s: (s.candidate.passage_rank, s.candidate.position))
+
+
+def drop_said(chosen: list[Scored], question: str, context: str) -> list[Scored]:
+    """In a follow-up, the chosen sentences that the conversation (``context``) has not said
+    yet, when one of them holds an answer to the question that it has not given either
+    ("Where does he go after that?": Vietnam): the earlier answer is then not repeated."""
+    said = content_words(context)
+    new = [s for s in chosen if not _already_said(content_words(s.candidate.text), said)]
+    kind, asked = answer_kind(question), f"{question} {context}"
+    if len(new) < len(chosen) and any(answer_spans(kind, s.candidate.text, asked) for s in new):
+        return new
+    return chosen
+
+
+def _already_said(words: set[str], said: set[str]) -> bool:
+    return bool(words) and len(words & said) >= 0.8 * len(words)
