@@ -83,6 +83,9 @@ class HashingEmbedder:
         """About the model's count: words and punctuation, and the two special tokens."""
         return len(text.split()) * 5 // 4 + 2
 
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        return [self.count_tokens(t) for t in texts]
+
 
 _WORD = re.compile(r"\w+")
 

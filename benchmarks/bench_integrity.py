@@ -76,6 +76,9 @@ class RandomEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2
 
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        return [self.count_tokens(t) for t in texts]
+
 
 def articles(passages: int) -> list[Article]:
     """Synthetic articles of five paragraphs (one passage each) of three sentences."""

@@ -81,6 +81,9 @@ class HashingEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2
 
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        return [self.count_tokens(t) for t in texts]
+
 
 @pytest.fixture
 def hashing_embedder() -> HashingEmbedder:

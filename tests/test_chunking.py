@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from retrieval.articles import Article
-from retrieval.chunking import ChunkSettings, chunk_article, embedding_text
+from retrieval.chunking import (
+    ChunkSettings,
+    chunk_article,
+    chunk_articles,
+    embedding_text,
+)
 from retrieval.sentences import content_words, split_sentences
 
 
@@ -89,6 +94,28 @@ def test_passages_fit_the_real_tokenizer(embedder) -> None:
     assert len(passages) >= 3
     for passage in passages:
         assert embedder.count_tokens(embedding_text(article.title, passage.text)) <= 256
+
+
+def test_chunk_articles_counts_paragraphs_in_one_call_and_cuts_alike(embedder) -> None:
+    long = " ".join(f"Talks number {i} on tariffs had stalled again today." for i in range(60))
+    articles = [
+        _article("Vietnam.", "A longer paragraph that follows the fragment and has words.", long),
+        _article("One paragraph of body text, long enough to be a passage.", title="Other"),
+    ]
+    calls: list[int] = []
+
+    def count_many(texts: list[str]) -> list[int]:
+        calls.append(len(texts))
+        return embedder.count_tokens_many(texts)
+
+    settings = ChunkSettings(max_tokens=64, min_chars=20)
+    chunked = chunk_articles(articles, settings, count_many)
+    assert chunked == [chunk_article(a, settings, embedder.count_tokens) for a in articles]
+    assert calls[0] == 4  # every paragraph at once; merges and splits are counted after
+    assert len(chunked[0]) > 3 and all(n == 1 for n in calls[1:])
+    texts = ["Hello world", "", "Putin will then travel to Vietnam."]
+    assert embedder.count_tokens_many(texts) == [embedder.count_tokens(t) for t in texts]
+    assert chunk_articles([], settings, count_many) == []
 
 
 def test_title_is_context_not_a_passage() -> None:

@@ -96,6 +96,8 @@ def test_token_counts_and_length_agree_with_torch(onnx_fp32: OnnxEmbedder, embed
     counts = [onnx_fp32.count_tokens(t) for t in TEXTS]
     assert counts == [embedder.count_tokens(t) for t in TEXTS]
     assert counts[-1] > 256  # counting does not truncate: the chunker relies on it
+    assert onnx_fp32.count_tokens_many(TEXTS * 700) == counts * 700  # slices of 1,024
+    assert embedder.count_tokens_many(TEXTS) == counts
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnx"])

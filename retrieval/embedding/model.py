@@ -45,6 +45,10 @@ class Embedder(Protocol):
         """How many input tokens the model would see for ``text`` (special tokens included)."""
         ...
 
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """``count_tokens`` of each text, in one call (a backend may count them in parallel)."""
+        ...
+
     def token_vectors(self, texts: list[str], batch_size: int = 64) -> list[TokenVectors]:
         """Per text, the un-pooled token embeddings and each token's character span; the
         normalised mean of the rows is the text's ``encode`` vector."""

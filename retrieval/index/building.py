@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.articles import Article, Passage
-from retrieval.chunking import ChunkSettings, chunk_article
+from retrieval.chunking import ChunkSettings, chunk_articles
 from retrieval.embedding import Embedder
 from retrieval.errors import NewsbotError
 from retrieval.index.embedded import EmbeddedStorage
@@ -90,7 +90,7 @@ def build_index(
                     storage=storage)  # fmt: skip
     writer.check_passage_length()
     articles = _unique(articles)
-    chunks = [chunk_article(a, chunking, embedder.count_tokens) for a in articles]
+    chunks = chunk_articles(articles, chunking, embedder.count_tokens_many)
     with storage.write(fresh=True, dimension=embedder.dimension) as batch:
         _insert(batch, writer, articles, chunks)
         for other, url in (aliases or {}).items():
@@ -108,7 +108,7 @@ def rebuild(writer: Writer, articles: Sequence[Article]) -> int:
         raise NewsbotError("no articles to index")
     writer.check_passage_length()
     articles = _unique(articles)
-    chunks = [chunk_article(a, writer.chunking, writer.embedder.count_tokens) for a in articles]
+    chunks = chunk_articles(articles, writer.chunking, writer.embedder.count_tokens_many)
     with writer.storage.write(fresh=True, dimension=writer.embedder.dimension) as batch:
         return _insert(batch, writer, articles, chunks)
 
@@ -158,7 +158,7 @@ def update_index(
                 continue
             gen.remove_article(stored.id)
             report.removed.append(url)
-        chunks = [chunk_article(a, writer.chunking, writer.embedder.count_tokens) for a in fresh]
+        chunks = chunk_articles(fresh, writer.chunking, writer.embedder.count_tokens_many)
         report.passages = _insert(gen, writer, fresh, chunks)
         # Copies found within this batch point at articles inserted just now.
         for url, twin_url in batch_twins:
