@@ -3,7 +3,7 @@ where it is installed, and quiet library output."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -70,6 +70,17 @@ def batches_by_length(
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         yield rows, embedder.token_vectors([texts[i] for i in rows], batch_size)
+
+
+def counted_in_slices(
+    count: Callable[[list[str]], list[int]], texts: list[str], size: int = 1024
+) -> list[int]:
+    """``count`` of ``texts`` a slice of ``size`` at a time, so that a tokenizer holds one
+    slice's encodings (about 4 MB for 1,024 passages), not every text's."""
+    counts: list[int] = []
+    for start in range(0, len(texts), size):
+        counts.extend(count(texts[start : start + size]))
+    return counts
 
 
 def model_languages(name: str) -> tuple[str, ...] | None:

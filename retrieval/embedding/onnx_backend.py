@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.embedding.batching import plan_batches
-from retrieval.embedding.model import DEFAULT_MODEL, TokenBatch, TokenVectors, locate_model
+from retrieval.embedding.model import (
+    DEFAULT_MODEL,
+    TokenBatch,
+    TokenVectors,
+    counted_in_slices,
+    locate_model,
+)
 from retrieval.embedding.onnx_export import OUTPUT_NAME, cached_onnx, forget_export
 from retrieval.errors import ModelLoadError
 
@@ -34,8 +40,6 @@ log = logging.getLogger(__name__)
 # 17.7 s (the 192 longest passages of the 34k corpus, load 10, 2026-12-02), which took a
 # 34k build under 1 GB. Questions and short passages still go 64 at a time.
 MAX_BATCH_TOKENS = 16 * 256
-# Texts counted in one call of the tokenizer's thread pool: about 4 MB of encodings.
-_COUNT_SLICE = 1024
 _USE_TORCH = "set NEWSBOT_EMBEDDING_BACKEND=torch to use this model"
 
 
@@ -243,17 +247,15 @@ class OnnxEmbedder:
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model's tokenizer makes of ``text``, special tokens included."""
-        return len(self.runtime.tokenize([text], truncate=False)[0].ids)
+        return self.count_tokens_many([text])[0]
 
     def count_tokens_many(self, texts: list[str]) -> list[int]:
-        """``count_tokens`` of each text: the tokenizer's threads take a slice at a time
-        (a slice's encodings, not every text's, are held at once)."""
-        runtime = self.runtime
-        counts: list[int] = []
-        for start in range(0, len(texts), _COUNT_SLICE):
-            encodings = runtime.tokenize(texts[start : start + _COUNT_SLICE], truncate=False)
-            counts.extend(len(e.ids) for e in encodings)
-        return counts
+        """``count_tokens`` of each text, a slice at a time on the tokenizer's threads."""
+
+        def count(chunk: list[str]) -> list[int]:
+            return [len(e.ids) for e in self.runtime.tokenize(chunk, truncate=False)]
+
+        return counted_in_slices(count, texts)
 
     def token_vectors(self, texts: list[str], batch_size: int = 64) -> list[TokenVectors]:
         """Per text, its last-layer token rows and their character offsets (see Embedder)."""

@@ -14,6 +14,7 @@ from retrieval.embedding.model import (
     TokenBatch,
     TokenVectors,
     batches_by_length,
+    counted_in_slices,
     locate_model,
     quiet_library_output,
 )
@@ -115,21 +116,18 @@ class SentenceTransformerEmbedder:
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model's tokenizer makes of ``text``, with [CLS] and [SEP]."""
-        model = self.model
-        with _ENCODE_LOCKS.setdefault(id(model), threading.Lock()):
-            tokens = model.tokenizer(text, add_special_tokens=True, verbose=False)
-        return len(tokens["input_ids"])
+        return self.count_tokens_many([text])[0]
 
     def count_tokens_many(self, texts: list[str]) -> list[int]:
-        """``count_tokens`` of each text, in one call of the tokenizer."""
+        """``count_tokens`` of each text, a slice at a time in one call of the tokenizer."""
         model = self.model
-        counts: list[int] = []
-        for start in range(0, len(texts), 1024):  # a slice's word pieces held at once
+
+        def count(chunk: list[str]) -> list[int]:
             with _ENCODE_LOCKS.setdefault(id(model), threading.Lock()):
-                tokens = model.tokenizer(texts[start : start + 1024], add_special_tokens=True,
-                                         verbose=False)  # fmt: skip
-            counts.extend(len(ids) for ids in tokens["input_ids"])
-        return counts
+                tokens = model.tokenizer(chunk, add_special_tokens=True, verbose=False)
+            return [len(ids) for ids in tokens["input_ids"]]
+
+        return counted_in_slices(count, texts)
 
     def token_vectors(self, texts: list[str], batch_size: int = 64) -> list[TokenVectors]:
         """Token embeddings and character spans of ``texts``, truncated as ``encode`` does."""
