@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -146,7 +146,10 @@ def merge_copies(
             sets.append((mine, size, url))
         elif all(a.url != url for a in kept[copy_of].also):
             original = kept[copy_of]
-            kept[copy_of] = replace(original, also=(*original.also, hit.passage.article))
+            # Built directly, as in ``_boosted``: dataclasses.replace cost 0.1-0.2 ms a
+            # question at 34,000 passages of retold news, where folds are many.
+            kept[copy_of] = Hit(original.passage, original.similarity, original.score,
+                                original.boost, (*original.also, hit.passage.article))  # fmt: skip
     return kept
 
 

@@ -1,4 +1,4 @@
-"""A large flat index is searched through float16 copies, with the flat search's results."""
+"""A large flat index is searched through 8-bit copies, with the flat search's results."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from retrieval.index import vectors
-from retrieval.index.vectors import HalfScan, build, searcher
+from retrieval.index.vectors import ByteScan, build, searcher
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -24,22 +24,27 @@ def _flat(count: int, seed: int, copies: int = 0) -> tuple[faiss.Index, np.ndarr
 
 
 @pytest.mark.parametrize("k", [1, 10, 50])
-def test_the_same_ids_and_scores_as_the_flat_search(k: int) -> None:
+def test_the_same_ids_and_scores_as_the_flat_search(
+    k: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     index, rows = _flat(5_000, seed=1)
     rng = np.random.default_rng(2)
     queries = _unit(np.vstack([rows[:20] + rng.normal(0, 0.3, (20, 32)),
                                rng.normal(size=(20, 32))]))  # fmt: skip
-    scores, ids = HalfScan(index).search(queries, k)
+    scan, flat_calls = ByteScan(index), []
+    monkeypatch.setattr(scan, "_index", _Spy(index, flat_calls))
+    scores, ids = scan.search(queries, k)
+    assert sum(flat_calls) < len(queries) // 4  # the scan itself answered most
     want_scores, want_ids = index.search(queries, k)
     assert np.array_equal(scores, want_scores)  # the flat kernel's own float32 scores
     assert [set(row) for row in ids] == [set(row) for row in want_ids]
 
 
 def test_crowded_queries_fall_back_to_the_flat_search(monkeypatch: pytest.MonkeyPatch) -> None:
-    # 300 near-copies of one vector: float16 cannot rank them, so among 4 × 10 candidates
+    # 300 near-copies of one vector: 8-bit codes cannot rank them, so among 4 × 10 candidates
     # the tenth best cannot be told from passages left out.
     index, rows = _flat(2_000, seed=3, copies=300)
-    half = HalfScan(index)
+    half = ByteScan(index)
     flat_calls = []
     original = half._index.search
     monkeypatch.setattr(half, "_index", _Spy(index, flat_calls))
@@ -60,8 +65,8 @@ class _Spy:
         return self._index.search(queries, k)
 
 
-def test_only_large_flat_indexes_are_scanned_in_half(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_large_flat_indexes_are_scanned_in_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     index, _ = _flat(300, seed=4)
     assert searcher(index) == index.search
-    monkeypatch.setattr(vectors, "HALF_SCAN_MIN_PASSAGES", 300)
-    assert isinstance(searcher(index).__self__, HalfScan)  # type: ignore[attr-defined]
+    monkeypatch.setattr(vectors, "SCAN_MIN_PASSAGES", 300)
+    assert isinstance(searcher(index).__self__, ByteScan)  # type: ignore[attr-defined]
