@@ -30,7 +30,7 @@ from corpus import DEFAULT_SETS, dataset_parser, load_eval_set
 from vector_sets import VectorSet, clustered, embed_real, uniform
 
 from retrieval.index import DEFAULT_POLICY, IndexPolicy
-from retrieval.index.vectors import build, configure, list_total
+from retrieval.index.vectors import ByteScan, build, configure, list_total
 
 # HNSW is measured here beside IVF but never chosen by the index policy (recall 0.85-0.90 at
 # 1M on these sets, more memory than flat, no removal): it is built by this benchmark alone.
@@ -256,13 +256,16 @@ def _by_threads(name: str, index: faiss.Index, queries: np.ndarray) -> str:
 
 def _flat_by_size(data: VectorSet, count: int) -> str:
     """Flat search time on the first N passages: where flat stops answering in a few
-    milliseconds (the default flat limit)."""
+    milliseconds (the default flat limit); and the same index through the 8-bit scan that
+    the reader searches flat indexes of ``SCAN_MIN_PASSAGES`` or more with."""
     queries = data.queries[:count]
     lines = [f"### flat search by size ({data.name} set, {len(queries)} queries, k={K})", ""]
     lines += THREADS_HEADER
     for size in [s for s in FLAT_SIZES if s <= len(data.passages)] or [len(data.passages)]:
         index = build("flat", np.arange(size, dtype=np.int64), data.passages[:size])
         lines.append(_by_threads(f"flat, {size:,} passages", index, queries))
+        lines.append(_by_threads(f"flat, {size:,} passages, 8-bit scan", ByteScan(index),
+                                 queries))  # fmt: skip
     return "\n".join(lines)
 
 

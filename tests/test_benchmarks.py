@@ -309,6 +309,7 @@ def test_bench_index_prints_flat_against_approximate(
     assert _row(output, f"{bench.DEFAULT_POLICY.nprobe} (default)")
     assert _row(output, f"{bench.HNSW_EF_SEARCH} (def")
     assert len(_row(output, "flat, 3,000 passages")) == 5 and "load average at the end" in output
+    assert len(_row(output, "flat, 3,000 passages, 8-bit scan")) == 5
 
 
 def test_bench_integrity_times_the_open_with_and_without_checks(
