@@ -55,6 +55,13 @@ SPANS = [
     ("Who did Putin meet on his first trip to North Korea?",
      "During that first trip, the Russian president met with former leader Kim Jong Il.",
      "Kim Jong Il"),
+    # The name that does what the question asks about, before a longer name.
+    ("Who announced the visit?",
+     "Russian President Vladimir Putin will visit North Korea this week, the Kremlin "
+     "announced Monday.", "Kremlin"),
+    ("Who announced it?", "The visit was announced by the Kremlin, Vladimir Putin's office.",
+     "Kremlin"),
+    ("Who will visit Pyongyang?", "Kim Jong Un said Putin will visit Pyongyang.", "Putin"),
     # The sentence holds nothing of the asked type that the question does not already say.
     ("When did Portugal order the cull?", "Portugal ordered the cull of ducks.", None),
     ("How many ducks will Portugal cull?", "Portugal will cull ducks near Aveiro.", None),
