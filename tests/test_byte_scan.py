@@ -44,11 +44,11 @@ def test_crowded_queries_fall_back_to_the_flat_search(monkeypatch: pytest.Monkey
     # 300 near-copies of one vector: 8-bit codes cannot rank them, so among 4 × 10 candidates
     # the tenth best cannot be told from passages left out.
     index, rows = _flat(2_000, seed=3, copies=300)
-    half = ByteScan(index)
+    scan = ByteScan(index)
     flat_calls = []
-    original = half._index.search
-    monkeypatch.setattr(half, "_index", _Spy(index, flat_calls))
-    scores, ids = half.search(rows[:1].copy(), 10)
+    original = scan._index.search
+    monkeypatch.setattr(scan, "_index", _Spy(index, flat_calls))
+    scores, ids = scan.search(rows[:1].copy(), 10)
     want_scores, want_ids = original(rows[:1].copy(), 10)
     assert flat_calls == [1]
     assert np.array_equal(scores, want_scores) and np.array_equal(ids, want_ids)

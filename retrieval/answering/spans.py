@@ -121,40 +121,34 @@ def _names(sentence: str) -> list[tuple[str, int]]:
 _SUBJECT_AUXILIARIES = {"will", "would", "has", "have", "had", "is", "was", "are", "were",
                         "could", "can", "should", "might", "may", "must"}  # fmt: skip
 _WHO_THEN = re.compile(r"\bwho\b((?:\s+[\w'’-]+){1,3})", re.I)
+_DONE_BY = re.compile(r"([\w'’-]+)\s+by\s+(?:the\s+)?$", re.I)  # "announced by (the) ..."
 
 
-def _asked_doing(question: str) -> str | None:
-    """What a "who" question asks the person to have done: "announced" of "Who announced
-    it?", "won" of "Who has won ...". None when it asks about the person's object ("Who did
-    Putin meet?") or names nobody's action ("Who is ...")."""
+def _asked_doing(question: str) -> set[str]:
+    """What a "who" question asks the person to have done, as content words: {"announc"}
+    of "Who announced it?", {"win"} of "Who has won ...". Empty when it asks about the
+    person's object ("Who did Putin meet?") or names nobody's action ("Who is ...")."""
     match = _WHO_THEN.search(question)
     words = match.group(1).split() if match else []
     while len(words) > 1 and words[0].lower() in _SUBJECT_AUXILIARIES:
         words = words[1:]
     verb = words[0] if words else ""
-    if verb != verb.lower() or verb in STOP_WORDS or verb in _AUXILIARIES | _SUBJECT_AUXILIARIES:
-        return None
-    return verb or None
+    if verb != verb.lower() or verb in _AUXILIARIES | _SUBJECT_AUXILIARIES:
+        return set()
+    return content_words(verb)
 
 
-def _does(sentence: str, name: str, at: int, doing: str | None) -> bool:
+def _does(sentence: str, name: str, at: int, doing: set[str]) -> bool:
     """Whether the sentence has ``name`` (found at ``at``) do what the question asks about:
     "Who announced it?" is answered by "the Kremlin announced Monday" or "announced by the
     Kremlin", before any other name of the sentence ("Russian President Vladimir Putin")."""
-    if doing is None:
+    if not doing:
         return False
     end = sentence.find(name, at) + len(name)
-    after = re.findall(r"[\w'’-]+", sentence[end : end + 40])[:2]
-    before = [w.lower() for w in re.findall(r"[\w'’-]+", sentence[max(at - 40, 0) : at])[-3:]]
-    if before[-1:] == ["by"]:
-        after.append(before[-2] if len(before) > 1 else "")
-    elif before[-2:-1] == ["by"]:  # "by the Kremlin"
-        after.append(before[-3] if len(before) > 2 else "")
-    return any(_same_word(w.lower(), doing.lower()) for w in after)
-
-
-def _same_word(word: str, asked: str) -> bool:
-    return word == asked or (min(len(word), len(asked)) > 4 and word[:5] == asked[:5])
+    near = re.findall(r"[\w'’-]+", sentence[end : end + 40])[:2]
+    if done_by := _DONE_BY.search(sentence[max(at - 40, 0) : at]):
+        near.append(done_by.group(1))
+    return bool(content_words(" ".join(near)) & doing)
 
 
 def answer_span(kind: str, sentence: str, question: str) -> str | None:
@@ -201,7 +195,8 @@ def answer_spans(kind: str, sentence: str, question: str) -> list[tuple[int, int
         if kind == "where":  # a name after "in", "to", "near" ... first
             return [(0 if _PLACE_CUE.search(sentence[:at]) else 1, at, n) for n, at in names]
         if kind == "who":  # "Ruth Chepkoech of Kenya": the person, not where from
-            doing = [_does(sentence, n, at, _asked_doing(question)) for n, at in names]
+            asked_doing = _asked_doing(question)
+            doing = [_does(sentence, n, at, asked_doing) for n, at in names]
             names = [(re.split(r" (?:of|from) ", n)[0], at) for n, at in names]
             return [
                 (0 if does else 1 if " " in n else 2, at, n)
